@@ -1,0 +1,66 @@
+# libpyacq — build, test, demo and benchmark entry points. See README.md.
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+PREFIX ?= /usr/local
+VERSION := 0.1.0
+ABI := 0
+LIBDIR := build/lib
+LIB := $(LIBDIR)/libpyacq.so.$(VERSION)
+SWIFT_RELEASE := swift build -c release --scratch-path .build-lib
+LIB_FLAGS := -Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xlinker --version-script=$(CURDIR)/scripts/libpyacq.map \
+	-Xlinker -soname=libpyacq.so.$(ABI) -Xlinker -z -Xlinker nodelete
+
+.PHONY: all deps lib tool install demo test test-swift test-python test-c bench clean
+
+all: lib
+
+deps:
+	@scripts/install-deps.sh
+
+# The self-contained shared library: Swift runtime inside, only pyacq_* exported.
+lib: deps
+	$(SWIFT_RELEASE) --product PyAcqShared $(LIB_FLAGS)
+	@mkdir -p $(LIBDIR)
+	cp .build-lib/release/libPyAcqShared.so $(LIB)
+	strip --strip-unneeded $(LIB)
+	ln -sf libpyacq.so.$(VERSION) $(LIBDIR)/libpyacq.so.$(ABI)
+	ln -sf libpyacq.so.$(ABI) $(LIBDIR)/libpyacq.so
+	@echo "built $(LIB) ($$(du -h $(LIB) | cut -f1))"
+
+tool: deps
+	$(SWIFT_RELEASE) --product pyacq
+
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/lib/cmake/pyacq
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libpyacq.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libpyacq.so.$(ABI)
+	ln -sf libpyacq.so.$(ABI) $(DESTDIR)$(PREFIX)/lib/libpyacq.so
+	install -m 0644 include/pyacq.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' pkgconfig/pyacq.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/pyacq.pc
+	sed -e 's|@VERSION@|$(VERSION)|g' cmake/pyacqConfigVersion.cmake.in \
+		> $(DESTDIR)$(PREFIX)/lib/cmake/pyacq/pyacqConfigVersion.cmake
+	install -m 0644 cmake/pyacqConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/pyacq/
+
+demo: tool
+	.build-lib/release/pyacq demo
+
+test: deps test-swift lib test-python test-c
+
+test-swift:
+	@mkdir -p build
+	swift test 2>&1 | tee build/swift-test.log; exit $${PIPESTATUS[0]}
+
+test-python: lib
+	python3 -m pytest -q tests/python
+
+test-c: lib
+	tests/c/run.sh
+
+bench: lib tool
+	benchmarks/run.sh
+
+clean:
+	rm -rf build .build .build-lib

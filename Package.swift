@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (dependencies point downward only): PyAcqCABI -> PyAcqCore -> C shims.
+// The release build of libpyacq.so adds -static-stdlib and a version script on the command
+// line (see the Makefile): putting them here would break `swift test`.
+let package = Package(
+    name: "libpyacq",
+    products: [
+        // Built as libPyAcqShared.so; `make lib` installs it as libpyacq.so.<ABI> (the `pyacq` name
+        // belongs to the command-line tool).
+        .library(name: "PyAcqShared", type: .dynamic, targets: ["PyAcqCABI"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CBlosc", pkgConfig: "blosc", providers: [.apt(["libblosc-dev"])]),
+        .systemLibrary(name: "CMsgPack", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
+        .systemLibrary(name: "CPyAcqHeader"),
+        .target(name: "CPyAcqSupport"),
+        .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
+        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "CPyAcqHeader"]),
+        .executableTarget(name: "pyacq", dependencies: ["PyAcqCore"]),
+        .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// msgpack-c 4.x (libmsgpack-dev): the RPC layer's msgpack codec.
+#include <msgpack.h>

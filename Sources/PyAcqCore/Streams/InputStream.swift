@@ -1,0 +1,214 @@
+import CZeroMQ
+
+/// One received chunk: the stream index after it and, when asked for, a read-only view of the
+/// data. The view stays valid while the chunk (or the view's owner) is alive.
+public struct ReceivedChunk: @unchecked Sendable {
+    public let index: Int
+    public let rows: Int
+    public let data: ArrayView?
+}
+
+/// What an input has seen, so losses are never silent.
+public struct InputStatistics: Equatable, Sendable {
+    public var chunksReceived = 0
+    public var samplesReceived = 0
+    /// Samples that never arrived (index gaps between consecutive chunks).
+    public var samplesLost = 0
+    /// Messages rejected as malformed (wrong frame count, bad header, truncated or bad data).
+    public var malformedMessages = 0
+    public var lastError = ""
+}
+
+/// The consuming end of a stream (PROTOCOL §8.3, §9–§12).
+public final class InputStream: @unchecked Sendable {
+    public let spec: ValueMap
+    public let name: String
+    public private(set) var params: StreamParams?
+    public private(set) var statistics = InputStatistics()
+
+    private let lock = Lock()
+    private var socket: ZMQSocket?
+    private var dtype = DType.float32
+    private var compression = ""
+    private var sharedRing: RingBuffer?
+    private var localBuffer: RingBuffer?
+    private var lastIndex: Int?
+    /// Keeps the frames behind the last returned view alive until the next receive.
+    private var lastFrames: [ZMQMessage] = []
+
+    public init(spec: ValueMap = [:], name: String = "") {
+        self.spec = spec
+        self.name = name
+    }
+
+    deinit { close() }
+
+    public var isConnected: Bool { lock.withLock { socket != nil } }
+
+    /// Connects to a producer described by its params map.
+    public func connect(_ producerParams: ValueMap) throws(PyAcqError) {
+        try lock.withLock { () throws(PyAcqError) in
+            let p = try StreamParams(producerParams).applyingInputSpec(spec)
+            let mode = try p.transferMode()
+            let newDtype = try p.dtype()
+            let shape = try p.shape()
+            let newCompression = mode == "plaindata" ? try p.compression() : ""
+            var ring: RingBuffer?
+            if mode == "sharedmem" {
+                guard case .string(let path)? = p["shm_id"] else {
+                    throw PyAcqError(.badParams, "sharedmem stream params have no 'shm_id' (the producer's shared file)")
+                }
+                let length = try p.int("buffer_size", default: 0)
+                guard length > 0 else { throw PyAcqError(.badParams, "sharedmem stream params need buffer_size > 0") }
+                let rowShape = Array(shape.dropFirst())
+                let isDouble = try p.bool("double", default: false)
+                let size = RingBuffer.sharedByteCount(length: length, rowShape: rowShape, dtype: newDtype, double: isDouble)
+                let shm = try SharedMemory(opening: path, size: size)
+                ring = try RingBuffer(sharedMemory: shm, length: length, rowShape: rowShape, dtype: newDtype,
+                                      double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
+            }
+            let sock = try ZMQSocket(type: ZMQ_SUB)
+            try sock.setOption(ZMQ_LINGER, 1000)
+            try sock.setOption(ZMQ_RCVHWM, OutputStream.sendHighWaterMark)
+            try sock.setOption(ZMQ_SUBSCRIBE, bytes: [])
+            try sock.connect(try p.url())
+            closeSocket()
+            socket = sock
+            params = p
+            dtype = newDtype
+            compression = newCompression
+            sharedRing = ring
+            lastIndex = nil
+            statistics = InputStatistics()
+        }
+    }
+
+    private func connectedSocket() throws(PyAcqError) -> ZMQSocket {
+        guard let socket else { throw PyAcqError(.state, "input stream \(name.isEmpty ? "" : "'\(name)' ")is not connected; call connect() first") }
+        return socket
+    }
+
+    /// True when a chunk is waiting (waits up to `timeoutMs`, -1 = forever).
+    public func poll(timeoutMs: Int) throws(PyAcqError) -> Bool {
+        let sock = try lock.withLock { () throws(PyAcqError) in try connectedSocket() }
+        return try sock.poll(timeoutMs: timeoutMs)
+    }
+
+    /// Receives the next chunk, waiting up to `timeoutMs` (-1 = forever). A malformed message
+    /// is counted and reported as an error for that message only; the stream stays usable.
+    public func receive(timeoutMs: Int = -1, withData: Bool = true) throws(PyAcqError) -> ReceivedChunk {
+        try lock.withLock { () throws(PyAcqError) in
+            let sock = try connectedSocket()
+            lastFrames = []
+            if timeoutMs >= 0, !(try sock.poll(timeoutMs: timeoutMs)) {
+                throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms")
+            }
+            guard let frames = try sock.receiveMessage() else { throw PyAcqError(.timeout, "no chunk available") }
+            do throws(PyAcqError) {
+                let chunk = try decode(frames, withData: withData)
+                account(chunk)
+                lastFrames = frames
+                return chunk
+            } catch {
+                statistics.malformedMessages += 1
+                statistics.lastError = error.message
+                throw error
+            }
+        }
+    }
+
+    private func decode(_ frames: [ZMQMessage], withData: Bool) throws(PyAcqError) -> ReceivedChunk {
+        if let ring = sharedRing {
+            guard frames.count == 1, frames[0].size == 16 else {
+                throw PyAcqError(.malformed, "sharedmem notification must be 1 frame of 16 bytes, got \(frames.count) frame(s) of \(frames.map(\.size)) bytes")
+            }
+            let b = frames[0].bytes
+            let index = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+            let rows = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            guard rows <= UInt64(ring.length), index >= rows, index < (1 << 62) else {
+                throw PyAcqError(.malformed, "sharedmem notification (index \(index), length \(rows)) is impossible for a ring of \(ring.length)")
+            }
+            let stop = Int(index), start = Int(index) - Int(rows)
+            var view: ArrayView?
+            if withData || localBuffer != nil {
+                view = try ring.getData(start: start, stop: stop)
+            }
+            try localBuffer?.newChunk(view!, index: stop)
+            return ReceivedChunk(index: stop, rows: Int(rows), data: withData ? view : nil)
+        }
+        guard frames.count == 2 else {
+            throw PyAcqError(.malformed, "plaindata message must have 2 frames (header, data), got \(frames.count)")
+        }
+        let header = try PlainDataHeader(decoding: frames[0].bytes)
+        guard !header.shape.isEmpty else { throw PyAcqError(.malformed, "plaindata chunk has no dimensions") }
+        var block = frames[1].bytes
+        var owner: AnyObject = frames[1]
+        if !compression.isEmpty {
+            let plain = try Blosc.decompress(block)
+            block = plain.bytes
+            owner = plain
+        }
+        let view = try ArrayView(block: block.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!, blockLength: block.count,
+                                 offset: header.offset, dtype: dtype, shape: header.shape, strides: header.strides, owner: owner)
+        try localBuffer?.newChunk(view, index: header.index)
+        return ReceivedChunk(index: header.index, rows: header.shape[0], data: withData ? view : nil)
+    }
+
+    private func account(_ chunk: ReceivedChunk) {
+        statistics.chunksReceived += 1
+        statistics.samplesReceived += chunk.rows
+        let start = chunk.index - chunk.rows
+        if let last = lastIndex, start > last { statistics.samplesLost += start - last }
+        lastIndex = chunk.index
+    }
+
+    /// Discards every chunk already queued; returns how many.
+    @discardableResult
+    public func emptyQueue() throws(PyAcqError) -> Int {
+        try lock.withLock { () throws(PyAcqError) in
+            let sock = try connectedSocket()
+            var n = 0
+            while try sock.receiveMessage(dontWait: true) != nil { n += 1 }
+            return n
+        }
+    }
+
+    /// Gives the input a private ring buffer that every received chunk is written into
+    /// (pyacq's `set_buffer`). Defaults: double ring, fill from the params.
+    public func setBuffer(size: Int, double: Bool = true, axisOrder: [Int]? = nil, fill: Value? = nil) throws(PyAcqError) {
+        try lock.withLock { () throws(PyAcqError) in
+            guard let params else { throw PyAcqError(.state, "connect the input before set_buffer()") }
+            let shape = try params.shape()
+            localBuffer = try RingBuffer(length: size, rowShape: Array(shape.dropFirst()), dtype: dtype, double: double,
+                                         fill: fill ?? params.fill, axisOrder: axisOrder)
+        }
+    }
+
+    /// The buffer `get_data` reads: the local one if set, else a sharedmem producer's ring.
+    public var buffer: RingBuffer? { lock.withLock { localBuffer ?? sharedRing } }
+
+    public func getData(start: Int, stop: Int, copy: Bool = false) throws(PyAcqError) -> ArrayView {
+        guard let buffer else { throw PyAcqError(.state, "this input has no buffer; call set_buffer() first (or use a sharedmem stream)") }
+        return try buffer.getData(start: start, stop: stop, copy: copy)
+    }
+
+    public func resetBufferIndex() throws(PyAcqError) {
+        try lock.withLock { () throws(PyAcqError) in
+            try localBuffer?.resetIndex()
+            lastIndex = nil
+        }
+    }
+
+    private func closeSocket() {
+        socket?.close()
+        socket = nil
+        lastFrames = []
+    }
+
+    public func close() {
+        lock.withLock {
+            closeSocket()
+            sharedRing = nil
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import CZeroMQ
+
+/// The producing end of a stream (PROTOCOL §8–§11). It binds an XPUB socket — identical to PUB
+/// on the wire — so it can count subscribers and a producer can wait for its consumers instead
+/// of losing the first chunks to ZeroMQ's slow-joiner effect.
+public final class OutputStream: @unchecked Sendable {
+    public let spec: ValueMap
+    public let name: String
+    public private(set) var params = StreamParams(StreamParams.defaults)
+    /// Index of the last sample sent + 1.
+    public private(set) var lastIndex = 0
+    public private(set) var chunksSent = 0
+
+    private let lock = Lock()
+    private var socket: ZMQSocket?
+    private var ring: RingBuffer?
+    private var dtype = DType.float32
+    private var shape: [Int] = [-1, 1]
+    private var compression = ""
+    private var subscribers = 0
+
+    /// Outgoing queue limit per subscriber, in messages. Beyond it ZeroMQ drops chunks for that
+    /// subscriber (the consumer sees the gap in the indexes) so a stalled consumer can never
+    /// make the producer's memory grow without bound.
+    public static let sendHighWaterMark: Int32 = 1000
+
+    public init(spec: ValueMap = [:], name: String = "") {
+        self.spec = spec
+        self.name = name
+    }
+
+    deinit { close() }
+
+    public var isConfigured: Bool { lock.withLock { socket != nil } }
+
+    /// The shared ring of a sharedmem stream (nil for plaindata).
+    public var sharedRing: RingBuffer? { lock.withLock { ring } }
+
+    /// Builds params from defaults, the spec and `kwargs` (PROTOCOL §8.2), binds the socket and
+    /// for sharedmem creates the shared ring. Configuring again replaces the previous socket.
+    public func configure(_ kwargs: ValueMap) throws(PyAcqError) {
+        try lock.withLock { () throws(PyAcqError) in
+            var map = StreamParams.defaults
+            for (k, v) in spec { map[k] = v }
+            for (k, v) in kwargs {
+                if let fixed = spec[k], !fixed.looselyEquals(v) {
+                    throw PyAcqError(.badParams, "stream param '\(k)' is fixed to \(fixed) by this stream's spec; got \(v)")
+                }
+                map[k] = v
+            }
+            var p = StreamParams(map)
+            let proto = try p.protocolName()
+            let mode = try p.transferMode()
+            let newDtype = try p.dtype()
+            let newShape = try p.shape()
+            let newCompression = try p.compression()
+            if case .array(let fields)? = p["dtype"] {
+                // Python tuples arrive as lists; keep pairs as 2-element lists (PROTOCOL §13.2).
+                p["dtype"] = .array(fields)
+            }
+            var newRing: RingBuffer?
+            if mode == "sharedmem" {
+                let size = try p.int("buffer_size", default: 0)
+                guard size > 0 else { throw PyAcqError(.badParams, "transfermode 'sharedmem' needs buffer_size > 0 (ring length in samples)") }
+                if newShape[0] > size { throw PyAcqError(.badParams, "buffer_size \(size) is smaller than the fixed chunk length \(newShape[0])") }
+                let rowShape = Array(newShape.dropFirst())
+                let isDouble = try p.bool("double", default: false)
+                let bytes = RingBuffer.sharedByteCount(length: size, rowShape: rowShape, dtype: newDtype, double: isDouble)
+                let shm = try SharedMemory(creating: bytes)
+                newRing = try RingBuffer(sharedMemory: shm, length: size, rowShape: rowShape, dtype: newDtype,
+                                         double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
+                p["shm_id"] = .string(shm.path)
+            }
+            if proto != "tcp" {
+                p["interface"] = .string("pyacq_pipe_" + Posix.randomName(length: 24, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+            }
+            let url = try p.url()
+            let sock = try ZMQSocket(type: ZMQ_XPUB)
+            try sock.setOption(ZMQ_LINGER, 1000)
+            try sock.setOption(ZMQ_SNDHWM, Self.sendHighWaterMark)
+            try sock.setOption(ZMQ_XPUB_VERBOSER, 1)
+            try sock.bind(url)
+            let endpoint = sock.lastEndpoint
+            if let colon = endpoint.lastIndex(of: ":") {
+                p["port"] = .string(String(endpoint[endpoint.index(after: colon)...]))
+            }
+            socket?.close()
+            ring?.sharedMemory?.removeFile()
+            socket = sock
+            ring = newRing
+            params = p
+            dtype = newDtype
+            shape = newShape
+            compression = mode == "plaindata" ? newCompression : ""
+            lastIndex = 0
+            chunksSent = 0
+            subscribers = 0
+        }
+    }
+
+    /// Sends one chunk whose first axis is time; `index` defaults to `lastIndex + rows`.
+    public func send(_ chunk: ArrayView, index: Int? = nil) throws(PyAcqError) {
+        try lock.withLock { () throws(PyAcqError) in
+            guard let socket else { throw PyAcqError(.state, "output stream \(displayName) is not configured; call configure() first") }
+            try checkChunk(chunk)
+            let rows = chunk.shape[0]
+            let newIndex = index ?? (lastIndex + rows)
+            guard newIndex >= 0 else { throw PyAcqError(.invalidArgument, "stream index must be ≥ 0, got \(newIndex)") }
+            if let ring {
+                try ring.newChunk(chunk, index: newIndex)
+                try socket.send([try notification(index: newIndex, rows: rows)])
+            } else {
+                try socket.send(try plainDataFrames(chunk, index: newIndex))
+            }
+            lastIndex = newIndex
+            chunksSent += 1
+        }
+    }
+
+    private var displayName: String { name.isEmpty ? "" : "'\(name)' " }
+
+    private func checkChunk(_ chunk: ArrayView) throws(PyAcqError) {
+        guard chunk.dtype == dtype else {
+            throw PyAcqError(.dtype, "chunk dtype \(chunk.dtype) does not match the stream dtype \(dtype)")
+        }
+        guard chunk.ndim == shape.count else {
+            throw PyAcqError(.invalidArgument, "chunk has \(chunk.ndim) dimensions, the stream shape \(shape) has \(shape.count)")
+        }
+        for axis in 0..<shape.count where shape[axis] > 0 && chunk.shape[axis] != shape[axis] {
+            throw PyAcqError(.invalidArgument, "chunk shape \(chunk.shape) does not match the stream shape \(shape)")
+        }
+    }
+
+    private func notification(index: Int, rows: Int) throws(PyAcqError) -> ZMQMessage {
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(rows).bigEndian) { bytes.append(contentsOf: $0) }
+        return try ZMQMessage(bytes: bytes)
+    }
+
+    /// Header + data frames. Contiguous chunks (any axis order or direction) go out without a
+    /// copy when their memory has an owner to keep alive; others are compacted once.
+    private func plainDataFrames(_ chunk: ArrayView, index: Int) throws(PyAcqError) -> [ZMQMessage] {
+        var strides = chunk.strides
+        var offset = 0
+        let data: ZMQMessage
+        if let block = chunk.contiguousBlock {
+            offset = block.offset
+            let bytes = UnsafeRawBufferPointer(start: block.start, count: block.length)
+            if !compression.isEmpty {
+                data = try Blosc.compress(bytes, typesize: dtype.itemsize, compression: compression)
+            } else if let owner = chunk.owner {
+                data = try ZMQMessage(borrowing: block.start, length: block.length, owner: owner)
+            } else {
+                data = try ZMQMessage(size: block.length)
+                if block.length > 0 { pyacqCopy(data.data, block.start, block.length) }
+            }
+        } else {
+            strides = chunk.compactStridesKeepingAxisOrder
+            let compact = try ZMQMessage(size: chunk.byteCount)
+            stridedCopy(from: chunk.base, srcStrides: chunk.strides, to: compact.data, dstStrides: strides,
+                        shape: chunk.shape, itemsize: dtype.itemsize)
+            data = compression.isEmpty ? compact
+                : try Blosc.compress(compact.bytes, typesize: dtype.itemsize, compression: compression)
+        }
+        let header = PlainDataHeader(index: index, offset: offset, shape: chunk.shape, strides: strides)
+        return [try ZMQMessage(bytes: header.encoded), data]
+    }
+
+    /// Consumers currently subscribed (reads pending subscription notices).
+    public var subscriberCount: Int {
+        lock.withLock { drainSubscriptions(); return subscribers }
+    }
+
+    private func drainSubscriptions() {
+        guard let socket else { return }
+        while let frames = try? socket.receiveMessage(dontWait: true) {
+            guard let first = frames.first?.bytes.first else { continue }
+            subscribers += first == 1 ? 1 : -1
+        }
+    }
+
+    /// Waits until at least `count` consumers have subscribed; false on timeout.
+    public func waitForSubscribers(_ count: Int, timeoutMs: Int) throws(PyAcqError) -> Bool {
+        let deadline = monotonicSeconds() + Double(timeoutMs) / 1000
+        while true {
+            let (current, sock) = lock.withLock { drainSubscriptions(); return (subscribers, socket) }
+            if current >= count { return true }
+            guard let sock else { throw PyAcqError(.state, "output stream \(displayName)is not configured") }
+            let remaining = Int((deadline - monotonicSeconds()) * 1000)
+            if remaining <= 0 { return false }
+            _ = try lock.withLock { () throws(PyAcqError) in try sock.poll(timeoutMs: min(remaining, 50)) }
+        }
+    }
+
+    /// Restarts indexes at 0, as a node does on `start()` (PROTOCOL §7.5, §11.5).
+    public func resetIndex() throws(PyAcqError) {
+        try lock.withLock { () throws(PyAcqError) in
+            lastIndex = 0
+            try ring?.resetIndex()
+        }
+    }
+
+    /// Closes the socket and removes the shared file (readers' mappings stay valid).
+    public func close() {
+        lock.withLock {
+            socket?.close()
+            socket = nil
+            ring?.sharedMemory?.removeFile()
+            ring = nil
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// The one error type of the library. `code` maps one to one onto the C ABI's status codes
+/// (include/pyacq.h), so every layer reports failures the same way.
+public struct PyAcqError: Error, CustomStringConvertible, Equatable {
+    public enum Code: Int32, Sendable {
+        case invalidArgument = -1
+        case badParams = -2
+        case dtype = -3
+        case state = -4
+        case timeout = -5
+        case io = -6
+        case malformed = -7
+        case index = -8
+        case bufferTooSmall = -9
+        case overrun = -10
+        case closed = -11
+        case remote = -12
+        case internalError = -99
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,271 @@
+/*
+ * pyacq.h — the C ABI of libpyacq.
+ *
+ * libpyacq moves multichannel signals between nodes, threads, processes and machines, and is
+ * wire-compatible with the Python pyacq system (streams: plaindata over tcp/ipc/inproc with
+ * optional blosc compression, or a shared-memory ring buffer).
+ *
+ * Conventions (they hold for every function below):
+ *
+ *  - Errors. Every fallible function returns an `int` status: PYACQ_OK (0) on success or one of
+ *    the negative pyacq_status codes. The message of the last failure on the calling thread is
+ *    read with pyacq_last_error(). Nothing traps or aborts across this boundary: null handles,
+ *    null out-parameters, wrong sizes, invalid JSON and mistyped params all return an error.
+ *  - `*_create` functions take the out-parameter receiving the new handle first; the other
+ *    functions take their handle first and out-parameters last. On failure out-parameters are
+ *    left untouched.
+ *  - Handles are opaque. Each `*_create` is paired with a `*_destroy`; destroying NULL is a
+ *    no-op. `*_close` releases a stream's sockets and files but keeps the handle valid (later
+ *    calls return PYACQ_ERR_CLOSED or PYACQ_ERR_STATE).
+ *  - Strings passed in are UTF-8, NUL-terminated and only read during the call. Strings the
+ *    library returns through `char **` are owned by the caller and freed with pyacq_free();
+ *    never with another allocator.
+ *  - Dict-shaped arguments (stream params, buffer options) travel as UTF-8 JSON objects. JSON
+ *    accepts the tokens NaN, Infinity and -Infinity as Python's json module does.
+ *  - Array data is described by a pointer to element [0,...,0], a dtype string (numpy forms:
+ *    "float32", "<i2", "|S4", or a structured list such as "[[\"index\",\"<i8\"]]"), a number of
+ *    dimensions, a shape and byte strides (strides may be NULL for C order, and may be
+ *    negative). Axis 0 is always time (samples).
+ *  - Thread safety: every handle may be used from any thread; calls on one handle are
+ *    serialised internally. A blocking call (recv with a timeout) holds its handle until it
+ *    returns, so prefer finite timeouts when another thread may want the same handle.
+ *  - Borrowed views (pyacq_view filled by recv and get_data) point into library-owned memory.
+ *    They are valid until the next recv/close/destroy on the same handle. Views of a shared
+ *    ring buffer may be overwritten by the producer once they fall out of the ring: use the
+ *    copying functions (pyacq_ringbuffer_read) when that matters.
+ */
+#ifndef PYACQ_H
+#define PYACQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define PYACQ_API __declspec(dllimport)
+#else
+#define PYACQ_API
+#endif
+
+/* Compile-time version. The shared library's soname carries PYACQ_ABI_VERSION. */
+#define PYACQ_VERSION_MAJOR 0
+#define PYACQ_VERSION_MINOR 1
+#define PYACQ_VERSION_PATCH 0
+#define PYACQ_ABI_VERSION 0
+#define PYACQ_VERSION_NUMBER (PYACQ_VERSION_MAJOR * 10000 + PYACQ_VERSION_MINOR * 100 + PYACQ_VERSION_PATCH)
+
+/* Largest number of dimensions a pyacq_view describes. */
+#define PYACQ_MAX_NDIM 32
+
+/* Status codes. Values are stable across versions of one ABI. */
+typedef enum pyacq_status {
+    PYACQ_OK = 0,
+    PYACQ_ERR_INVALID_ARGUMENT = -1, /* null handle or pointer, wrong size or shape */
+    PYACQ_ERR_BAD_PARAMS = -2,       /* invalid JSON, unknown or mistyped params value */
+    PYACQ_ERR_DTYPE = -3,            /* unknown dtype string, or dtypes that do not match */
+    PYACQ_ERR_STATE = -4,            /* call not valid now (e.g. send before configure) */
+    PYACQ_ERR_TIMEOUT = -5,          /* nothing arrived within the timeout */
+    PYACQ_ERR_IO = -6,               /* socket, file or memory-mapping failure */
+    PYACQ_ERR_MALFORMED = -7,        /* a received message was malformed (it is dropped) */
+    PYACQ_ERR_INDEX = -8,            /* samples outside the ring buffer's range */
+    PYACQ_ERR_BUFFER_TOO_SMALL = -9, /* the caller's buffer cannot hold the result */
+    PYACQ_ERR_OVERRUN = -10,         /* the producer overwrote samples while they were read */
+    PYACQ_ERR_CLOSED = -11,          /* the handle was closed */
+    PYACQ_ERR_REMOTE = -12,          /* a remote peer reported an error */
+    PYACQ_ERR_INTERNAL = -99,        /* a bug in libpyacq: please report it */
+    PYACQ_STATUS_FORCE_INT32 = 0x7fffffff
+} pyacq_status;
+
+/* A borrowed, typed, strided view of an array (see "Borrowed views" above). */
+typedef struct pyacq_view {
+    const void *data;                 /* element [0,...,0]; NULL when no data was requested */
+    int32_t ndim;
+    int32_t itemsize;                 /* bytes of one element of the stream dtype */
+    int64_t shape[PYACQ_MAX_NDIM];
+    int64_t strides[PYACQ_MAX_NDIM];  /* bytes, possibly negative */
+} pyacq_view;
+
+typedef struct pyacq_output pyacq_output;         /* producing end of a stream */
+typedef struct pyacq_input pyacq_input;           /* consuming end of a stream */
+typedef struct pyacq_ringbuffer pyacq_ringbuffer; /* ring buffer (private or shared) */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Library                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Version text "MAJOR.MINOR.PATCH". Static storage: do not free. Thread-safe. */
+PYACQ_API const char *pyacq_version(void);
+
+/* PYACQ_VERSION_NUMBER of the loaded library, to compare with the header's. Thread-safe. */
+PYACQ_API int pyacq_version_number(void);
+
+/* ABI version of the loaded library (the soname suffix). Bindings refuse another ABI. */
+PYACQ_API int pyacq_abi_version(void);
+
+/* Message of the last failed call on this thread ("" if none). Valid until the next libpyacq
+ * call on the same thread; do not free. */
+PYACQ_API const char *pyacq_last_error(void);
+
+/* Symbolic name of a status code, e.g. "PYACQ_ERR_DTYPE". Static storage. */
+PYACQ_API const char *pyacq_status_name(int status);
+
+/* Frees memory the library returned (strings from *_params, *_stats...). NULL is a no-op. */
+PYACQ_API void pyacq_free(void *ptr);
+
+/* Item size in bytes of a dtype string. Errors: PYACQ_ERR_DTYPE for unknown dtypes. */
+PYACQ_API int pyacq_dtype_itemsize(const char *dtype, int64_t *itemsize_out);
+
+/* Canonical numpy form (str(dtype)) of a dtype string; free the result with pyacq_free. */
+PYACQ_API int pyacq_dtype_normalize(const char *dtype, char **canonical_out);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Output streams                                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Creates an unconfigured output stream. `spec_json` (may be NULL) fixes params that configure
+ * may not change, as a node's output spec does, e.g. {"shape": [-1, 16]}. */
+PYACQ_API int pyacq_output_create(pyacq_output **out, const char *spec_json);
+
+/* Configures the stream and binds its socket. `params_json` holds pyacq stream params:
+ * protocol ("tcp" | "ipc" | "inproc"), interface, port ("*" = any), transfermode ("plaindata"
+ * | "sharedmem"), dtype, shape ([-1, nchan] for variable chunk length), compression ("",
+ * "blosc-blosclz", "blosc-lz4"), buffer_size / double / axisorder / fill (sharedmem), and any
+ * other key, carried along untouched. Configuring again replaces the socket. */
+PYACQ_API int pyacq_output_configure(pyacq_output *stream, const char *params_json);
+
+/* The stream's params as JSON (with the actual port and shm_id). Free with pyacq_free. This
+ * is what a consumer passes to pyacq_input_connect. */
+PYACQ_API int pyacq_output_params(pyacq_output *stream, char **params_json_out);
+
+/* Sends one chunk of `ndim` dimensions. `dtype` may be NULL (= the stream dtype) and must
+ * otherwise equal it; `strides` may be NULL (C order). `index` is the stream index after this
+ * chunk, or -1 for "previous index + shape[0]". The data is copied (or written once into the
+ * shared ring) before the call returns: the caller keeps ownership of `data`. */
+PYACQ_API int pyacq_output_send(pyacq_output *stream, const void *data, const char *dtype, int ndim,
+                                const int64_t *shape, const int64_t *strides, int64_t index);
+
+/* Index after the last chunk sent. */
+PYACQ_API int pyacq_output_last_index(pyacq_output *stream, int64_t *index_out);
+
+/* Number of consumers currently subscribed. */
+PYACQ_API int pyacq_output_subscriber_count(pyacq_output *stream, int *count_out);
+
+/* Waits until at least `count` consumers have subscribed, so the first chunks are not lost to
+ * ZeroMQ's slow-joiner effect. PYACQ_ERR_TIMEOUT after `timeout_ms`. */
+PYACQ_API int pyacq_output_wait_subscribers(pyacq_output *stream, int count, int timeout_ms);
+
+/* Sets the index back to 0 (and a shared ring's header), as a node does when restarted. */
+PYACQ_API int pyacq_output_reset_index(pyacq_output *stream);
+
+/* Closes the socket and removes the shared-memory file (open readers keep their mapping). */
+PYACQ_API int pyacq_output_close(pyacq_output *stream);
+
+/* Closes if needed and frees the handle. */
+PYACQ_API void pyacq_output_destroy(pyacq_output *stream);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Input streams                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Creates an unconnected input. `spec_json` (may be NULL): protocol, transfermode, shape and
+ * dtype in it must match the producer; any other key overrides the producer's value. */
+PYACQ_API int pyacq_input_create(pyacq_input **out, const char *spec_json);
+
+/* Connects to a producer given its params JSON (from pyacq_output_params or a Python peer). */
+PYACQ_API int pyacq_input_connect(pyacq_input *stream, const char *params_json);
+
+/* The params this input reads with (the producer's, after applying the input spec). */
+PYACQ_API int pyacq_input_params(pyacq_input *stream, char **params_json_out);
+
+/* Sets *ready to 1 when a chunk is waiting, 0 after `timeout_ms` (-1 waits forever). */
+PYACQ_API int pyacq_input_poll(pyacq_input *stream, int timeout_ms, int *ready);
+
+/* Receives the next chunk, waiting up to `timeout_ms` (-1 = forever; PYACQ_ERR_TIMEOUT after).
+ * Sets *index_out to the stream index after the chunk. If `view_out` is not NULL it receives a
+ * borrowed view of the data, valid until the next recv/close/destroy on this input; with NULL
+ * only the index is read (cheapest for sharedmem). A malformed message returns
+ * PYACQ_ERR_MALFORMED for that message; later messages are received normally. */
+PYACQ_API int pyacq_input_recv(pyacq_input *stream, int timeout_ms, int64_t *index_out, pyacq_view *view_out);
+
+/* Like pyacq_input_recv, but copies the chunk in C order into `buffer` (`buffer_size` bytes)
+ * and describes that copy in `view_out` (which may be NULL). PYACQ_ERR_BUFFER_TOO_SMALL if the
+ * chunk does not fit; the chunk is then lost. */
+PYACQ_API int pyacq_input_recv_into(pyacq_input *stream, int timeout_ms, void *buffer, size_t buffer_size,
+                                    int64_t *index_out, pyacq_view *view_out);
+
+/* Discards every queued chunk; *discarded_out (may be NULL) receives how many. */
+PYACQ_API int pyacq_input_empty_queue(pyacq_input *stream, int64_t *discarded_out);
+
+/* Gives the input a private ring buffer that receives every chunk. `options_json` (may be NULL):
+ * {"size": N (required), "double": true, "axisorder": null, "fill": null}. */
+PYACQ_API int pyacq_input_set_buffer(pyacq_input *stream, const char *options_json);
+
+/* A new reference to the buffer get_data reads (the private one, or a sharedmem producer's
+ * ring, read-only). Release it with pyacq_ringbuffer_destroy; it stays valid after the input
+ * is destroyed. PYACQ_ERR_STATE if the input has no buffer. */
+PYACQ_API int pyacq_input_buffer(pyacq_input *stream, pyacq_ringbuffer **buffer_out);
+
+/* Sets the private buffer's indexes back to 0. */
+PYACQ_API int pyacq_input_reset_buffer_index(pyacq_input *stream);
+
+/* Counters as JSON: {"chunks_received", "samples_received", "samples_lost",
+ * "malformed_messages", "last_error"}. Free with pyacq_free. */
+PYACQ_API int pyacq_input_stats(pyacq_input *stream, char **stats_json_out);
+
+/* Closes the socket (the handle stays valid). */
+PYACQ_API int pyacq_input_close(pyacq_input *stream);
+
+/* Closes if needed and frees the handle. */
+PYACQ_API void pyacq_input_destroy(pyacq_input *stream);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Ring buffers                                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Creates a private ring buffer. `options_json`: {"shape": [N, ...frame dims] (required),
+ * "dtype": "float32", "double": true, "axisorder": null, "fill": null}. N is the ring length in
+ * samples; fill defaults to NaN for float dtypes and 0 otherwise. */
+PYACQ_API int pyacq_ringbuffer_create(pyacq_ringbuffer **out, const char *options_json);
+
+/* Writes a chunk (axis 0 = samples, the other dims = the frame shape) so that the buffer index
+ * becomes `index` (-1 = current + shape[0]); skipped samples are filled. dtype may be NULL. */
+PYACQ_API int pyacq_ringbuffer_new_chunk(pyacq_ringbuffer *buffer, const void *data, const char *dtype, int ndim,
+                                         const int64_t *shape, const int64_t *strides, int64_t index);
+
+/* Borrowed view(s) of samples [start, stop). A double ring always yields one view; a single
+ * ring yields two when the range crosses the ring's end: `second` then has shape[0] > 0
+ * (`second` may be NULL, in which case such a range returns PYACQ_ERR_INDEX: use read). */
+PYACQ_API int pyacq_ringbuffer_get_data(pyacq_ringbuffer *buffer, int64_t start, int64_t stop,
+                                        pyacq_view *first, pyacq_view *second);
+
+/* Copies samples [start, stop) in C order into `destination` and verifies afterwards that the
+ * producer did not overwrite them meanwhile (PYACQ_ERR_OVERRUN if it did): never torn data. */
+PYACQ_API int pyacq_ringbuffer_read(pyacq_ringbuffer *buffer, int64_t start, int64_t stop, void *destination,
+                                    size_t destination_size);
+
+/* Index of the last sample written + 1. */
+PYACQ_API int pyacq_ringbuffer_index(pyacq_ringbuffer *buffer, int64_t *index_out);
+
+/* Oldest sample still readable (index - length). */
+PYACQ_API int pyacq_ringbuffer_first_index(pyacq_ringbuffer *buffer, int64_t *index_out);
+
+/* Layout: ring length in samples, frame shape (up to PYACQ_MAX_NDIM - 1 dims), canonical dtype
+ * (free with pyacq_free; pass NULL to skip) and whether it is a double ring. Any out-pointer
+ * may be NULL. */
+PYACQ_API int pyacq_ringbuffer_info(pyacq_ringbuffer *buffer, int64_t *length_out, int32_t *frame_ndim_out,
+                                    int64_t *frame_shape_out, char **dtype_out, int *is_double_out);
+
+/* Sets both indexes back to 0. PYACQ_ERR_STATE for a read-only shared ring. */
+PYACQ_API int pyacq_ringbuffer_reset_index(pyacq_ringbuffer *buffer);
+
+/* Releases this reference. The memory goes away with the last reference. */
+PYACQ_API void pyacq_ringbuffer_destroy(pyacq_ringbuffer *buffer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYACQ_H */

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what building and testing libpyacq needs on Debian: system libraries with apt,
+# Python test packages with pip. Fast when everything is already there.
+set -euo pipefail
+
+APT_PACKAGES=(libzmq3-dev libmsgpack-dev libblosc-dev pkg-config cmake gcc make)
+PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)
+if [ "${1:-}" = "--with-octave" ]; then APT_PACKAGES+=(octave liboctave-dev); fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c "import numpy, zmq, msgpack, blosc, pytest, scipy" 2>/dev/null; then
+  echo "installing Python packages: ${PIP_PACKAGES[*]}"
+  python3 -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
+fi

@@ -1,0 +1,8 @@
+"""Make the `specpeer` package (tests/python/specpeer) importable from tests."""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
