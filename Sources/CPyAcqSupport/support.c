@@ -1,5 +1,7 @@
-#include "pyacq_support.h"
+#define _GNU_SOURCE
+#include <pthread.h>
 #include <stdlib.h>
+#include "pyacq_support.h"
 
 // The C ABI's per-thread last error. Kept in C because Swift has no thread-local storage
 // without Foundation. Prefixed libpyacq_ (not pyacq_) so the export map keeps it private.
@@ -12,4 +14,12 @@ void libpyacq_set_last_error(const char *message) {
 
 const char *libpyacq_last_error(void) {
     return last_error ? last_error : "";
+}
+
+// pthread_setname_np needs _GNU_SOURCE, which Swift's Glibc module does not define.
+void libpyacq_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof truncated - 1);
+    truncated[sizeof truncated - 1] = 0;
+    pthread_setname_np(pthread_self(), truncated);
 }

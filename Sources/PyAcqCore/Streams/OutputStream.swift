@@ -1,4 +1,7 @@
 import CZeroMQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The producing end of a stream (PROTOCOL §8–§11). It binds an XPUB socket — identical to PUB
 /// on the wire — so it can count subscribers and a producer can wait for its consumers instead
@@ -85,6 +88,7 @@ public final class OutputStream: @unchecked Sendable {
                 p["port"] = .string(String(endpoint[endpoint.index(after: colon)...]))
             }
             socket?.close()
+            removeIPCPipe()
             ring?.sharedMemory?.removeFile()
             socket = sock
             ring = newRing
@@ -167,6 +171,13 @@ public final class OutputStream: @unchecked Sendable {
         return [try ZMQMessage(bytes: header.encoded), data]
     }
 
+    /// libzmq removes an ipc pipe file only when the context terminates, which a process-wide
+    /// context never does: remove it when the stream closes.
+    private func removeIPCPipe() {
+        guard params["protocol"] == .string("ipc"), case .string(let path)? = params["interface"] else { return }
+        unlink(path)
+    }
+
     /// Consumers currently subscribed (reads pending subscription notices).
     public var subscriberCount: Int {
         lock.withLock { drainSubscriptions(); return subscribers }
@@ -206,6 +217,7 @@ public final class OutputStream: @unchecked Sendable {
         lock.withLock {
             socket?.close()
             socket = nil
+            removeIPCPipe()
             ring?.sharedMemory?.removeFile()
             ring = nil
         }
