@@ -11,7 +11,7 @@ SWIFT_RELEASE := swift build -c release --scratch-path .build-lib
 LIB_FLAGS := -Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xlinker --version-script=$(CURDIR)/scripts/libpyacq.map \
 	-Xlinker -soname=libpyacq.so.$(ABI) -Xlinker -z -Xlinker nodelete
 
-.PHONY: all deps lib tool install demo test test-swift test-python test-c bench clean
+.PHONY: all deps lib tool install demo test test-swift test-python test-c test-demo bench clean
 
 all: lib
 
@@ -47,7 +47,7 @@ install: lib
 demo: tool
 	.build-lib/release/pyacq demo
 
-test: deps test-swift lib test-python test-c
+test: deps test-swift lib test-python test-c test-demo
 
 test-swift:
 	@mkdir -p build
@@ -58,6 +58,9 @@ test-python: lib
 
 test-c: lib
 	tests/c/run.sh
+
+test-demo: tool
+	.build-lib/release/pyacq demo --seconds 0.5
 
 bench: lib tool
 	benchmarks/run.sh

@@ -11,6 +11,9 @@ let package = Package(
         // belongs to the command-line tool).
         .library(name: "PyAcqShared", type: .dynamic, targets: ["PyAcqCABI"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
     targets: [
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CBlosc", pkgConfig: "blosc", providers: [.apt(["libblosc-dev"])]),
@@ -19,7 +22,9 @@ let package = Package(
         .target(name: "CPyAcqSupport"),
         .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
         .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "CPyAcqHeader"]),
-        .executableTarget(name: "pyacq", dependencies: ["PyAcqCore"]),
+        .executableTarget(name: "pyacq", dependencies: [
+            "PyAcqCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore"]),
     ]
 )

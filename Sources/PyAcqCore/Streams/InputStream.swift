@@ -35,6 +35,9 @@ public final class InputStream: @unchecked Sendable {
     private var lastIndex: Int?
     /// Keeps the frames behind the last returned view alive until the next receive.
     private var lastFrames: [ZMQMessage] = []
+    /// Keeps the memory of the last returned view alive too when it is not a frame (a
+    /// decompressed blosc buffer, or a copy joining a single ring's two pieces).
+    private var lastDataOwner: AnyObject?
 
     public init(spec: ValueMap = [:], name: String = "") {
         self.spec = spec
@@ -100,6 +103,7 @@ public final class InputStream: @unchecked Sendable {
         try lock.withLock { () throws(PyAcqError) in
             let sock = try connectedSocket()
             lastFrames = []
+            lastDataOwner = nil
             if timeoutMs >= 0, !(try sock.poll(timeoutMs: timeoutMs)) {
                 throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms")
             }
@@ -108,6 +112,7 @@ public final class InputStream: @unchecked Sendable {
                 let chunk = try decode(frames, withData: withData)
                 account(chunk)
                 lastFrames = frames
+                lastDataOwner = chunk.data?.owner
                 return chunk
             } catch {
                 statistics.malformedMessages += 1
@@ -203,6 +208,7 @@ public final class InputStream: @unchecked Sendable {
         socket?.close()
         socket = nil
         lastFrames = []
+        lastDataOwner = nil
     }
 
     public func close() {

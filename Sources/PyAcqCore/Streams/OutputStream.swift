@@ -186,7 +186,8 @@ public final class OutputStream: @unchecked Sendable {
     private func drainSubscriptions() {
         guard let socket else { return }
         while let frames = try? socket.receiveMessage(dontWait: true) {
-            guard let first = frames.first?.bytes.first else { continue }
+            // `array` copies inside the getter: `.bytes` would outlive the message in release builds.
+            guard let first = frames.first?.array.first else { continue }
             subscribers += first == 1 ? 1 : -1
         }
     }
