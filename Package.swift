@@ -21,10 +21,13 @@ let package = Package(
         .systemLibrary(name: "CPyAcqHeader"),
         .target(name: "CPyAcqSupport"),
         .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
-        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "CPyAcqHeader"]),
+        .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ", "CPyAcqSupport"]),
+        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "CPyAcqHeader"]),
         .executableTarget(name: "pyacq", dependencies: [
             "PyAcqCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore"]),
+        .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
+        .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport"]),
+        .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import PyAcqCore
+import PyAcqTestSupport
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import CZeroMQ
 import PyAcqCore
+import PyAcqTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

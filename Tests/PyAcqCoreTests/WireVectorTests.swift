@@ -3,6 +3,7 @@ import CZeroMQ
 import Glibc
 #endif
 import PyAcqCore
+import PyAcqTestSupport
 import Testing
 
 /// Golden tests against ../shared/spec/vectors: what our streams put on the wire and in the

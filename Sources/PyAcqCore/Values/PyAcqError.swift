@@ -27,3 +27,9 @@ public struct PyAcqError: Error, CustomStringConvertible, Equatable {
 
     public var description: String { message }
 }
+
+/// `withUnsafeBytes` for closures with typed throws (the standard one erases them).
+public func withBytes<R>(of array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(PyAcqError) -> R) throws(PyAcqError) -> R {
+    let result: Result<R, PyAcqError> = array.withUnsafeBytes { raw in Result { () throws(PyAcqError) in try body(raw) } }
+    return try result.get()
+}

@@ -1,33 +1,32 @@
 import CZeroMQ
 import PyAcqCore
-import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Helpers shared by the core tests: reading the spec vectors, hex, building arrays with
 /// arbitrary strides, raw ZeroMQ peers.
-enum Vectors {
-    static let directory: String = {
+public enum Vectors {
+    public static let directory: String = {
         // Tests/PyAcqCoreTests/TestSupport.swift -> repository root -> ../shared/spec/vectors
         var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         parts.removeLast(3)
         return parts.joined(separator: "/") + "/../shared/spec/vectors"
     }()
 
-    static func load(_ name: String) throws -> ValueMap {
+    public static func load(_ name: String) throws -> ValueMap {
         let text = try readFile(directory + "/" + name)
         guard case .map(let map) = try JSON.parse(text) else { throw TestFailure("\(name) is not a JSON object") }
         return map
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
-func readFile(_ path: String) throws -> String {
+public func readFile(_ path: String) throws -> String {
     guard let f = fopen(path, "rb") else { throw TestFailure("cannot open \(path)") }
     defer { fclose(f) }
     var bytes: [UInt8] = []
@@ -40,33 +39,33 @@ func readFile(_ path: String) throws -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-func readBytes(_ path: String) throws -> [UInt8] { Array(try readFile(path).utf8) }
+public func readBytes(_ path: String) throws -> [UInt8] { Array(try readFile(path).utf8) }
 
-func hex(_ bytes: some Sequence<UInt8>) -> String {
+public func hex(_ bytes: some Sequence<UInt8>) -> String {
     let digits = Array("0123456789abcdef")
     var s = ""
     for b in bytes { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 15)]) }
     return s
 }
 
-func unhex(_ s: String) -> [UInt8] {
+public func unhex(_ s: String) -> [UInt8] {
     let chars = Array(s.utf8)
     func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
     return stride(from: 0, to: chars.count, by: 2).map { nibble(chars[$0]) << 4 | nibble(chars[$0 + 1]) }
 }
 
 extension Value {
-    subscript(key: String) -> Value { mapValue?[key] ?? .null }
-    var ints: [Int] { arrayValue?.compactMap(\.intValue) ?? [] }
+    public subscript(key: String) -> Value { mapValue?[key] ?? .null }
+    public var ints: [Int] { arrayValue?.compactMap(\.intValue) ?? [] }
 }
 
 /// Flattens `depth` levels of nested value lists in C order.
-func flatten(_ v: Value, depth: Int) -> [Value] {
+public func flatten(_ v: Value, depth: Int) -> [Value] {
     depth == 0 ? [v] : (v.arrayValue ?? []).flatMap { flatten($0, depth: depth - 1) }
 }
 
 /// Encodes one element given as a JSON value (numbers, or a record as a list) into dtype bytes.
-func elementBytes(_ v: Value, _ dtype: DType) throws -> [UInt8] {
+public func elementBytes(_ v: Value, _ dtype: DType) throws -> [UInt8] {
     if dtype.isStructured {
         guard case .array(let parts) = v, parts.count == dtype.fields.count else { throw TestFailure("bad record \(v)") }
         return try zip(parts, dtype.fields).flatMap { try elementBytes($0, $1.dtype) }
@@ -80,7 +79,7 @@ func elementBytes(_ v: Value, _ dtype: DType) throws -> [UInt8] {
 }
 
 /// An array with the given values laid out in memory with exactly `strides` (any sign).
-func stridedArray(dtype: DType, shape: [Int], strides: [Int], values: [Value]) throws -> ArrayView {
+public func stridedArray(dtype: DType, shape: [Int], strides: [Int], values: [Value]) throws -> ArrayView {
     let low = zip(shape, strides).reduce(0) { $0 + ($1.1 < 0 ? ($1.0 - 1) * $1.1 : 0) }
     let high = zip(shape, strides).reduce(dtype.itemsize) { $0 + ($1.1 > 0 ? ($1.0 - 1) * $1.1 : 0) }
     let storage = AlignedBuffer(count: high - low, zeroed: true)
@@ -102,46 +101,46 @@ func stridedArray(dtype: DType, shape: [Int], strides: [Int], values: [Value]) t
 }
 
 /// The elements of a view as C-order element byte strings.
-func elements(_ view: ArrayView) -> [[UInt8]] {
+public func elements(_ view: ArrayView) -> [[UInt8]] {
     let copy = view.toNDArray()
     let n = view.itemCount
     return (0..<n).map { Array(copy.bytes[($0 * view.dtype.itemsize)..<(($0 + 1) * view.dtype.itemsize)]) }
 }
 
-extension ArrayView { var itemCount: Int { shape.reduce(1, *) } }
+extension ArrayView { public var itemCount: Int { shape.reduce(1, *) } }
 
-func floats(_ view: ArrayView) -> [Float] { view.toNDArray().values(as: Float.self) }
+public func floats(_ view: ArrayView) -> [Float] { view.toNDArray().values(as: Float.self) }
 
 /// A raw ZeroMQ socket of the given type on a unique inproc endpoint.
-func rawSocket(_ type: Int32, bindTo endpoint: String? = nil) throws -> ZMQSocket {
+public func rawSocket(_ type: Int32, bindTo endpoint: String? = nil) throws -> ZMQSocket {
     let s = try ZMQSocket(type: type)
     try s.setOption(ZMQ_LINGER, 0)
     if let endpoint { try s.bind(endpoint) }
     return s
 }
 
-func uniqueInproc(_ label: String) -> String {
+public func uniqueInproc(_ label: String) -> String {
     "inproc://test_\(label)_\(UInt64.random(in: 0...UInt64.max))"
 }
 
 /// A raw XPUB standing in for a foreign producer, that waits for its subscriber (no sleeps).
-struct RawPublisher {
-    let socket: ZMQSocket
-    let endpoint: String
+public struct RawPublisher {
+    public let socket: ZMQSocket
+    public let endpoint: String
 
-    init(_ label: String) throws {
+    public init(_ label: String) throws {
         endpoint = uniqueInproc(label)
         socket = try rawSocket(ZMQ_XPUB, bindTo: endpoint)
     }
 
-    func waitForSubscriber() throws {
+    public func waitForSubscriber() throws {
         guard try socket.poll(timeoutMs: 5000), let notice = try socket.receiveMessage(), notice[0].bytes.first == 1 else {
             throw TestFailure("no subscriber joined")
         }
     }
 
     /// Params an InputStream can connect with.
-    func params(dtype: Value, shape: [Int], extra: ValueMap = [:]) -> ValueMap {
+    public func params(dtype: Value, shape: [Int], extra: ValueMap = [:]) -> ValueMap {
         var p = StreamParams.defaults
         p["protocol"] = .string("inproc")
         p["interface"] = .string(String(endpoint.dropFirst("inproc://".count)))

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Stream throughput benchmark (run by `make bench`, after `make lib`): builds
+# benchmarks/stream_bench.c with gcc -O2 against build/lib/libpyacq.so and libzmq, runs it in a
+# temporary directory (ipc pipes are created in the working directory, shared-memory files in
+# $TMPDIR) and prints its "bench: ..." lines. Arguments are passed on to stream_bench:
+# [seconds_per_run (default 0.3)] [repetitions (default 3)].
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LIBDIR="$ROOT/build/lib"
+if [ ! -e "$LIBDIR/libpyacq.so" ]; then
+  echo "benchmarks/run.sh: $LIBDIR/libpyacq.so is missing; run 'make lib' first" >&2
+  exit 1
+fi
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/pyacq-bench.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/run"
+
+# shellcheck disable=SC2046
+gcc -std=c11 -O2 -Wall -Wextra -pthread "$ROOT/benchmarks/stream_bench.c" -o "$tmp/stream_bench" \
+  -I"$ROOT/include" -L"$LIBDIR" -lpyacq -Wl,-rpath,"$LIBDIR" $(pkg-config --cflags --libs libzmq)
+
+cd "$tmp/run"
+echo "# $(uname -srm), $(nproc) CPU(s): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+TMPDIR="$tmp/run" "$tmp/stream_bench" "$@"

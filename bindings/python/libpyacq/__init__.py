@@ -1,0 +1,37 @@
+"""libpyacq: Python binding of libpyacq, a Swift re-implementation of pyacq's data plane.
+
+Streams (plaindata over tcp/ipc/inproc with optional blosc, or a shared-memory ring buffer)
+are wire-compatible with the original Python pyacq; names mirror pyacq so that
+``import libpyacq as pyacq`` runs stream code written for it::
+
+    import numpy as np
+    import libpyacq as pyacq
+
+    out = pyacq.OutputStream()
+    out.configure(protocol="tcp", dtype="float32", shape=[-1, 4])
+    inp = pyacq.InputStream()
+    inp.connect(out)
+    out.wait_for_subscribers(1, timeout=5)
+    out.send(np.zeros((10, 4), "float32"))
+    index, data = inp.recv(timeout=5)   # data: read-only view, valid until the next recv()
+
+See README.md for the library lookup order and view lifetimes.
+"""
+
+from . import errors
+from ._arrays import as_dtype, dtype_param, normalize_dtype
+from ._capi import ABI_VERSION, library_path, version as library_version
+from .errors import (BufferIndexError, BufferTooSmall, ClosedError, DTypeError, InternalError, InvalidArgument,
+                     LibraryError, MalformedMessage, OverrunError, ParamsError, PyAcqError, PyAcqIOError,
+                     PyAcqTimeout, RemoteError, StateError)
+from .ringbuffer import RingBuffer
+from .stream import InputStream, OutputStream
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OutputStream", "InputStream", "RingBuffer", "errors", "as_dtype", "dtype_param", "normalize_dtype",
+    "ABI_VERSION", "library_path", "library_version", "PyAcqError", "InvalidArgument", "ParamsError",
+    "DTypeError", "StateError", "PyAcqTimeout", "PyAcqIOError", "MalformedMessage", "BufferIndexError",
+    "BufferTooSmall", "OverrunError", "ClosedError", "RemoteError", "InternalError", "LibraryError",
+]

@@ -1,0 +1,251 @@
+"""Every ctypes declaration of the libpyacq C ABI (include/pyacq.h) used by this package,
+the library lookup, and the single status check.
+
+Nothing outside this module touches ctypes function objects directly: the rest of the
+package calls ``lib.pyacq_*`` through the prototypes declared here and passes each
+returned status to :func:`check`.
+
+Lookup order of the shared library:
+
+1. ``$LIBPYACQ_PATH`` -- a path to the library file, or a directory holding it;
+2. the package folder (``pip install`` bundles ``libpyacq.so.0`` there);
+3. the system: ``ctypes.util.find_library("pyacq")``, then the soname ``libpyacq.so.0``.
+
+The library is loaded with :class:`ctypes.CDLL`, which releases the GIL during every call, so
+a blocking ``recv`` does not stop other Python threads (and Swift threads never wait on the
+GIL).
+"""
+
+import ctypes
+import ctypes.util
+import glob
+import os
+import sys
+
+from .errors import STATUS_EXCEPTIONS, LibraryError, PyAcqError
+
+__all__ = [
+    "ABI_VERSION", "MAX_NDIM", "lib", "library_path", "check", "last_error", "status_name",
+    "take_string", "pyacq_view", "OutputHandle", "InputHandle", "RingBufferHandle",
+    "Int64Array",
+]
+
+#: The ABI this binding is written for (PYACQ_ABI_VERSION of include/pyacq.h).
+ABI_VERSION = 0
+#: PYACQ_MAX_NDIM of include/pyacq.h.
+MAX_NDIM = 32
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+if sys.platform == "darwin":
+    _FILE_NAMES = ("libpyacq.0.dylib", "libpyacq.dylib")
+elif sys.platform == "win32":
+    _FILE_NAMES = ("pyacq.dll", "libpyacq.dll")
+else:
+    _FILE_NAMES = ("libpyacq.so.%d" % ABI_VERSION, "libpyacq.so")
+
+
+# ----------------------------------------------------------------------------- lookup
+
+def _in_directory(directory):
+    """The library file inside `directory`, or None."""
+    for name in _FILE_NAMES:
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):
+            return candidate
+    # e.g. only libpyacq.so.0.1.0 was copied
+    matches = sorted(glob.glob(os.path.join(directory, _FILE_NAMES[-1] + "*")))
+    return matches[0] if matches else None
+
+
+def _candidates():
+    """(description, path-or-name) pairs in lookup order."""
+    env = os.environ.get("LIBPYACQ_PATH", "").strip()
+    if env:
+        path = os.path.abspath(os.path.expanduser(env))
+        found = _in_directory(path) if os.path.isdir(path) else path
+        if not found or not os.path.exists(found):
+            raise LibraryError(
+                "LIBPYACQ_PATH=%r does not name the libpyacq shared library or a directory holding "
+                "one of %s" % (env, ", ".join(_FILE_NAMES)))
+        return [("LIBPYACQ_PATH", found)]
+    candidates = []
+    bundled = _in_directory(PACKAGE_DIR)
+    if bundled:
+        candidates.append(("package folder", bundled))
+    system = ctypes.util.find_library("pyacq")
+    if system:
+        candidates.append(("system (find_library)", system))
+    candidates.append(("system (soname)", _FILE_NAMES[0]))
+    return candidates
+
+
+def _load():
+    errors = []
+    for origin, path in _candidates():
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as exc:
+            errors.append("%s %s: %s" % (origin, path, exc))
+    raise LibraryError(
+        "cannot load the libpyacq shared library. Build it with `make lib` and set "
+        "LIBPYACQ_PATH to build/lib, or `pip install` the binding after `make lib`. Tried:\n  "
+        + "\n  ".join(errors))
+
+
+lib, library_path = _load()
+
+
+# ----------------------------------------------------------------------------- types
+
+class pyacq_view(ctypes.Structure):
+    """struct pyacq_view: a borrowed, typed, strided view (see pyacq.h)."""
+    _fields_ = [
+        ("data", ctypes.c_void_p),
+        ("ndim", ctypes.c_int32),
+        ("itemsize", ctypes.c_int32),
+        ("shape", ctypes.c_int64 * MAX_NDIM),
+        ("strides", ctypes.c_int64 * MAX_NDIM),
+    ]
+
+
+class _pyacq_output(ctypes.Structure):
+    """Opaque struct pyacq_output."""
+
+
+class _pyacq_input(ctypes.Structure):
+    """Opaque struct pyacq_input."""
+
+
+class _pyacq_ringbuffer(ctypes.Structure):
+    """Opaque struct pyacq_ringbuffer."""
+
+
+OutputHandle = ctypes.POINTER(_pyacq_output)
+InputHandle = ctypes.POINTER(_pyacq_input)
+RingBufferHandle = ctypes.POINTER(_pyacq_ringbuffer)
+Int64Array = ctypes.POINTER(ctypes.c_int64)
+
+_int = ctypes.c_int
+_i32 = ctypes.c_int32
+_i64 = ctypes.c_int64
+_str = ctypes.c_char_p
+_ptr = ctypes.c_void_p
+_P = ctypes.POINTER
+_StringOut = _P(ctypes.c_void_p)  # char ** whose result we free with pyacq_free
+
+_PROTOTYPES = {
+    # library
+    "pyacq_version": (_str, []),
+    "pyacq_version_number": (_int, []),
+    "pyacq_abi_version": (_int, []),
+    "pyacq_last_error": (_str, []),
+    "pyacq_status_name": (_str, [_int]),
+    "pyacq_free": (None, [_ptr]),
+    "pyacq_dtype_itemsize": (_int, [_str, _P(_i64)]),
+    "pyacq_dtype_normalize": (_int, [_str, _StringOut]),
+    # output streams
+    "pyacq_output_create": (_int, [_P(OutputHandle), _str]),
+    "pyacq_output_configure": (_int, [OutputHandle, _str]),
+    "pyacq_output_params": (_int, [OutputHandle, _StringOut]),
+    "pyacq_output_send": (_int, [OutputHandle, _ptr, _str, _int, Int64Array, Int64Array, _i64]),
+    "pyacq_output_last_index": (_int, [OutputHandle, _P(_i64)]),
+    "pyacq_output_subscriber_count": (_int, [OutputHandle, _P(_int)]),
+    "pyacq_output_wait_subscribers": (_int, [OutputHandle, _int, _int]),
+    "pyacq_output_reset_index": (_int, [OutputHandle]),
+    "pyacq_output_close": (_int, [OutputHandle]),
+    "pyacq_output_destroy": (None, [OutputHandle]),
+    # input streams
+    "pyacq_input_create": (_int, [_P(InputHandle), _str]),
+    "pyacq_input_connect": (_int, [InputHandle, _str]),
+    "pyacq_input_params": (_int, [InputHandle, _StringOut]),
+    "pyacq_input_poll": (_int, [InputHandle, _int, _P(_int)]),
+    "pyacq_input_recv": (_int, [InputHandle, _int, _P(_i64), _P(pyacq_view)]),
+    "pyacq_input_recv_into": (_int, [InputHandle, _int, _ptr, ctypes.c_size_t, _P(_i64), _P(pyacq_view)]),
+    "pyacq_input_empty_queue": (_int, [InputHandle, _P(_i64)]),
+    "pyacq_input_set_buffer": (_int, [InputHandle, _str]),
+    "pyacq_input_buffer": (_int, [InputHandle, _P(RingBufferHandle)]),
+    "pyacq_input_reset_buffer_index": (_int, [InputHandle]),
+    "pyacq_input_stats": (_int, [InputHandle, _StringOut]),
+    "pyacq_input_close": (_int, [InputHandle]),
+    "pyacq_input_destroy": (None, [InputHandle]),
+    # ring buffers
+    "pyacq_ringbuffer_create": (_int, [_P(RingBufferHandle), _str]),
+    "pyacq_ringbuffer_new_chunk": (_int, [RingBufferHandle, _ptr, _str, _int, Int64Array, Int64Array, _i64]),
+    "pyacq_ringbuffer_get_data": (_int, [RingBufferHandle, _i64, _i64, _P(pyacq_view), _P(pyacq_view)]),
+    "pyacq_ringbuffer_read": (_int, [RingBufferHandle, _i64, _i64, _ptr, ctypes.c_size_t]),
+    "pyacq_ringbuffer_index": (_int, [RingBufferHandle, _P(_i64)]),
+    "pyacq_ringbuffer_first_index": (_int, [RingBufferHandle, _P(_i64)]),
+    "pyacq_ringbuffer_info": (_int, [RingBufferHandle, _P(_i64), _P(_i32), _P(_i64), _StringOut, _P(_int)]),
+    "pyacq_ringbuffer_reset_index": (_int, [RingBufferHandle]),
+    "pyacq_ringbuffer_destroy": (None, [RingBufferHandle]),
+}
+
+
+def _declare():
+    missing = []
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        try:
+            function = getattr(lib, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        function.restype = restype
+        function.argtypes = argtypes
+    if missing:
+        raise LibraryError("%s lacks the functions %s: it is not a libpyacq of ABI %d"
+                           % (library_path, ", ".join(missing), ABI_VERSION))
+
+
+_declare()
+
+
+def _check_abi():
+    found = lib.pyacq_abi_version()
+    if found != ABI_VERSION:
+        raise LibraryError(
+            "%s has ABI version %d (libpyacq %s) but this binding needs ABI %d; install a matching "
+            "libpyacq or point LIBPYACQ_PATH at one" % (library_path, found, version(), ABI_VERSION))
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def version():
+    """Version text of the loaded library, e.g. "0.1.0"."""
+    return lib.pyacq_version().decode("ascii")
+
+
+def last_error():
+    """pyacq_last_error() of this thread."""
+    message = lib.pyacq_last_error()
+    return message.decode("utf-8", "replace") if message else ""
+
+
+def status_name(status):
+    name = lib.pyacq_status_name(status)
+    return name.decode("ascii") if name else "PYACQ_UNKNOWN_STATUS"
+
+
+def check(status, context=None):
+    """Raises the exception of `status` (a pyacq_status) with pyacq_last_error(); returns
+    None for PYACQ_OK. Call it right after the failing call, on the same thread."""
+    if status == 0:
+        return
+    message = last_error() or status_name(status)
+    if context:
+        message = "%s: %s" % (context, message)
+    cls = STATUS_EXCEPTIONS.get(status, PyAcqError)
+    raise cls(message, status, status_name(status))
+
+
+def take_string(pointer):
+    """Decodes a `char *` returned through a StringOut and frees it with pyacq_free."""
+    if not pointer:
+        return None
+    try:
+        return ctypes.string_at(pointer).decode("utf-8")
+    finally:
+        lib.pyacq_free(pointer)
+
+
+_check_abi()

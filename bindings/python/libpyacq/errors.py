@@ -1,0 +1,117 @@
+"""Exceptions raised by libpyacq.
+
+Every failure of the C library arrives as a negative ``pyacq_status`` code plus the message of
+``pyacq_last_error()``; :func:`libpyacq._capi.check` turns that pair into one of the classes
+below. Each class also derives from the closest built-in exception, so ``except ValueError`` /
+``except TimeoutError`` / ``except IndexError`` keep working in code written for pyacq.
+"""
+
+__all__ = [
+    "PyAcqError", "InvalidArgument", "ParamsError", "DTypeError", "StateError", "PyAcqTimeout",
+    "PyAcqIOError", "MalformedMessage", "BufferIndexError", "BufferTooSmall", "OverrunError",
+    "ClosedError", "RemoteError", "InternalError", "LibraryError",
+]
+
+
+class PyAcqError(Exception):
+    """Base class of every libpyacq error.
+
+    ``status`` is the C status code (e.g. -3), ``status_name`` its symbolic name
+    (e.g. ``"PYACQ_ERR_DTYPE"``) and ``message`` the library's message."""
+
+    status = None
+    status_name = None
+
+    def __init__(self, message="", status=None, status_name=None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        if status_name is not None:
+            self.status_name = status_name
+
+    def __str__(self):
+        return self.message
+
+
+class InvalidArgument(PyAcqError, ValueError):
+    """A NULL/closed handle, a wrong size or shape (PYACQ_ERR_INVALID_ARGUMENT)."""
+    status, status_name = -1, "PYACQ_ERR_INVALID_ARGUMENT"
+
+
+class ParamsError(PyAcqError, ValueError):
+    """Invalid, unknown or mistyped stream params or options (PYACQ_ERR_BAD_PARAMS)."""
+    status, status_name = -2, "PYACQ_ERR_BAD_PARAMS"
+
+
+class DTypeError(PyAcqError, TypeError):
+    """Unknown dtype, or a chunk whose dtype differs from the stream's (PYACQ_ERR_DTYPE)."""
+    status, status_name = -3, "PYACQ_ERR_DTYPE"
+
+
+class StateError(PyAcqError, RuntimeError):
+    """The call is not valid now, e.g. send() before configure() (PYACQ_ERR_STATE)."""
+    status, status_name = -4, "PYACQ_ERR_STATE"
+
+
+class PyAcqTimeout(PyAcqError, TimeoutError):
+    """Nothing arrived within the timeout (PYACQ_ERR_TIMEOUT)."""
+    status, status_name = -5, "PYACQ_ERR_TIMEOUT"
+
+
+class PyAcqIOError(PyAcqError, OSError):
+    """Socket, file or memory-mapping failure (PYACQ_ERR_IO)."""
+    status, status_name = -6, "PYACQ_ERR_IO"
+
+
+class MalformedMessage(PyAcqError, ValueError):
+    """A received message was malformed; it was dropped and counted in ``stats``
+    (PYACQ_ERR_MALFORMED). Later messages are received normally."""
+    status, status_name = -7, "PYACQ_ERR_MALFORMED"
+
+
+class BufferIndexError(PyAcqError, IndexError):
+    """Samples outside the ring buffer's range (PYACQ_ERR_INDEX)."""
+    status, status_name = -8, "PYACQ_ERR_INDEX"
+
+
+class BufferTooSmall(PyAcqError, ValueError):
+    """The destination cannot hold the result (PYACQ_ERR_BUFFER_TOO_SMALL)."""
+    status, status_name = -9, "PYACQ_ERR_BUFFER_TOO_SMALL"
+
+
+class OverrunError(PyAcqError):
+    """The producer overwrote samples while they were being read (PYACQ_ERR_OVERRUN)."""
+    status, status_name = -10, "PYACQ_ERR_OVERRUN"
+
+
+class ClosedError(StateError):
+    """The stream or buffer was closed (PYACQ_ERR_CLOSED, or a Python object after close())."""
+    status, status_name = -11, "PYACQ_ERR_CLOSED"
+
+
+class RemoteError(PyAcqError):
+    """A remote peer reported an error (PYACQ_ERR_REMOTE)."""
+    status, status_name = -12, "PYACQ_ERR_REMOTE"
+
+
+class InternalError(PyAcqError):
+    """A bug in libpyacq (PYACQ_ERR_INTERNAL): please report it."""
+    status, status_name = -99, "PYACQ_ERR_INTERNAL"
+
+
+class LibraryError(PyAcqError, ImportError):
+    """The shared library could not be found or loaded, or has another ABI version."""
+
+    def __init__(self, message=""):
+        PyAcqError.__init__(self, message)
+        self.msg = message
+
+
+#: status code -> exception class (used by libpyacq._capi.check).
+STATUS_EXCEPTIONS = {
+    cls.status: cls
+    for cls in (InvalidArgument, ParamsError, DTypeError, StateError, PyAcqTimeout, PyAcqIOError,
+                MalformedMessage, BufferIndexError, BufferTooSmall, OverrunError, ClosedError,
+                RemoteError, InternalError)
+}

@@ -1,0 +1,281 @@
+"""OutputStream and InputStream (pyacq's names and calls) over libpyacq's C ABI.
+
+Timeouts are in **seconds** (float; None = wait forever). Long or infinite waits are done in
+short slices so Ctrl-C still interrupts them.
+"""
+
+import ctypes
+import time
+
+import numpy as np
+
+from . import _capi
+from ._arrays import CallerArray, borrowed_array, from_json, stream_dtype, to_json
+from ._capi import check, lib
+from ._handle import HandleKeeper, HandleOwner
+from .errors import InvalidArgument, StateError
+from .ringbuffer import RingBuffer
+
+__all__ = ["OutputStream", "InputStream"]
+
+_TIMEOUT = -5  # PYACQ_ERR_TIMEOUT
+_SLICE_MS = 100  # longest single blocking call, so KeyboardInterrupt gets through
+
+
+def _timeout_ms(timeout):
+    """Seconds (None = forever) -> milliseconds for the C ABI (-1 = forever)."""
+    if timeout is None:
+        return -1
+    timeout = float(timeout)
+    if timeout != timeout or timeout < 0:
+        raise InvalidArgument("timeout must be None or a number of seconds >= 0, got %r" % (timeout,))
+    return int(min(timeout * 1000.0 + 0.5, 2 ** 31 - 1))
+
+
+def _sliced(call, timeout):
+    """Runs `call(ms)` until it returns something else than PYACQ_ERR_TIMEOUT or `timeout`
+    (seconds, None = forever) expires; returns the last status."""
+    total = _timeout_ms(timeout)
+    if 0 <= total <= _SLICE_MS:
+        return call(total)
+    deadline = None if total < 0 else time.monotonic() + total / 1000.0
+    while True:
+        if deadline is None:
+            ms = _SLICE_MS
+        else:
+            ms = max(0, min(_SLICE_MS, int((deadline - time.monotonic()) * 1000.0 + 0.5)))
+        status = call(ms)
+        if status != _TIMEOUT or (deadline is not None and time.monotonic() >= deadline):
+            return status
+
+
+def _params_of(source):
+    """A params dict from an OutputStream (ours or any object with a `params` dict) or a dict."""
+    params = getattr(source, "params", source)
+    if not isinstance(params, dict):
+        raise InvalidArgument("connect() needs an OutputStream or its params dict, got %s"
+                              % type(source).__name__)
+    if not params:
+        raise StateError("the output stream is not configured: it has no params yet")
+    return params
+
+
+class OutputStream(HandleOwner):
+    """The producing end of a stream (pyacq.OutputStream).
+
+    ``spec`` fixes params that configure() may not change (a node's output spec, e.g.
+    ``{"shape": [-1, 16]}``). After configure(), ``params`` is the params dict (with the actual
+    port / pipe name and ``shm_id``) a consumer connects with; like pyacq, you may add
+    informational keys to it (e.g. ``channel_info``) before consumers connect.
+    """
+
+    _kind = "output stream"
+
+    def __init__(self, spec=None, name=""):
+        self.spec = dict(spec or {})
+        self.name = name
+        self.params = {}
+        self.dtype = None
+        handle = _capi.OutputHandle()
+        check(lib.pyacq_output_create(ctypes.byref(handle), to_json(self.spec, "output spec")))
+        self._keeper = HandleKeeper(handle, lib.pyacq_output_destroy)
+
+    def configure(self, **kwargs):
+        """Sets params (defaults < spec < kwargs, PROTOCOL §8.2) and binds the socket (and, for
+        sharedmem, creates the shared ring). Configuring again replaces the socket."""
+        keeper = self._live()
+        check(lib.pyacq_output_configure(keeper.handle, to_json(kwargs)), "configure %s" % self._describe())
+        out = ctypes.c_void_p()
+        check(lib.pyacq_output_params(keeper.handle, ctypes.byref(out)))
+        self.params = from_json(_capi.take_string(out.value))
+        self.dtype = stream_dtype(self.params["dtype"])
+
+    def send(self, data, index=None):
+        """Publishes one chunk (axis 0 = samples). `data` is any numpy array (any strides,
+        negative ones included) of the stream dtype; it is handed to the library without a
+        Python-side copy. `index` = stream index after this chunk (default: last + len)."""
+        keeper = self._live()
+        if index is None:
+            index = -1
+        else:
+            index = int(index)
+            if index < 0:
+                raise InvalidArgument("index must be >= 0 (the stream index after this chunk), got %d" % index)
+        chunk = CallerArray(data)
+        check(lib.pyacq_output_send(keeper.handle, chunk.pointer, chunk.dtype, chunk.ndim, chunk.shape,
+                                    chunk.strides, index), "send on %s" % self._describe())
+
+    @property
+    def last_index(self):
+        """Stream index after the last chunk sent."""
+        out = ctypes.c_int64()
+        check(lib.pyacq_output_last_index(self._live().handle, ctypes.byref(out)))
+        return out.value
+
+    @property
+    def subscriber_count(self):
+        """Number of consumers currently subscribed."""
+        out = ctypes.c_int()
+        check(lib.pyacq_output_subscriber_count(self._live().handle, ctypes.byref(out)))
+        return out.value
+
+    def wait_for_subscribers(self, count=1, timeout=10.0):
+        """Blocks until `count` consumers have subscribed, so no chunk is lost to ZeroMQ's
+        slow-joiner effect. Raises PyAcqTimeout after `timeout` seconds (None = forever)."""
+        keeper = self._live()
+        count = int(count)
+        self._check(_sliced(lambda ms: lib.pyacq_output_wait_subscribers(keeper.handle, count, ms), timeout),
+                    "wait_for_subscribers on %s" % self._describe())
+        return True
+
+    def reset_index(self):
+        """Index back to 0 (and the shared ring's header), as a restarted node does."""
+        check(lib.pyacq_output_reset_index(self._live().handle))
+
+    def close(self):
+        """Closes the socket and removes the shared-memory file. Idempotent."""
+        keeper = self._keeper
+        if keeper is None:
+            return
+        self._release()
+        check(lib.pyacq_output_close(keeper.handle))
+
+    def __repr__(self):
+        state = "closed" if self.closed else ("configured" if self.params else "unconfigured")
+        return "<libpyacq.OutputStream %s%s>" % (state, " " + repr(self.name) if self.name else "")
+
+
+class InputStream(HandleOwner):
+    """The consuming end of a stream (pyacq.InputStream).
+
+    Arrays returned by recv() are **read-only zero-copy views** of library memory (a received
+    frame, or the producer's shared ring for sharedmem). They are valid until the next recv()
+    or close() on this input; a sharedmem producer may also overwrite them once they fall out
+    of its ring. Use ``recv(copy=True)`` (or ``np.array(data)``) to keep data longer.
+    """
+
+    _kind = "input stream"
+
+    def __init__(self, spec=None, name=""):
+        self.spec = dict(spec or {})
+        self.name = name
+        self.params = {}
+        self.dtype = None
+        self._buffer = None
+        handle = _capi.InputHandle()
+        check(lib.pyacq_input_create(ctypes.byref(handle), to_json(self.spec, "input spec")))
+        self._keeper = HandleKeeper(handle, lib.pyacq_input_destroy)
+
+    def connect(self, output):
+        """Connects to a producer: an OutputStream (libpyacq's, or any object with a ``params``
+        dict such as a pyacq one) or its params dict."""
+        keeper = self._live()
+        params = _params_of(output)
+        check(lib.pyacq_input_connect(keeper.handle, to_json(params)), "connect %s" % self._describe())
+        out = ctypes.c_void_p()
+        check(lib.pyacq_input_params(keeper.handle, ctypes.byref(out)))
+        self.params = from_json(_capi.take_string(out.value))
+        self.dtype = stream_dtype(self.params["dtype"])
+        self._buffer = None
+
+    def poll(self, timeout=None):
+        """True when a chunk is waiting; waits up to `timeout` seconds (None = forever)."""
+        keeper = self._live()
+        ready = ctypes.c_int(0)
+        status = _sliced(lambda ms: _poll_status(keeper.handle, ms, ready), timeout)
+        if status == _TIMEOUT:
+            return False
+        self._check(status, "poll on %s" % self._describe())
+        return bool(ready.value)
+
+    def recv(self, return_data=True, timeout=None, copy=False):
+        """Receives the next chunk: ``(index, data)``. `index` is the stream index after the
+        chunk; `data` a read-only view valid until the next recv()/close() (``copy=True`` gives
+        an independent C-order copy), or None with ``return_data=False`` (cheapest).
+        Raises PyAcqTimeout after `timeout` seconds (None = wait forever), MalformedMessage
+        for a malformed message (dropped and counted in ``stats``)."""
+        keeper = self._live()
+        index = ctypes.c_int64()
+        view = _capi.pyacq_view() if return_data else None
+        view_ref = ctypes.byref(view) if return_data else None
+        status = _sliced(lambda ms: lib.pyacq_input_recv(keeper.handle, ms, ctypes.byref(index), view_ref), timeout)
+        self._check(status, "recv on %s" % self._describe())
+        if not return_data:
+            return index.value, None
+        data = borrowed_array(view, self.dtype, keeper)
+        if copy:
+            data = np.array(data, order="C", copy=True)
+        return index.value, data
+
+    def empty_queue(self):
+        """Discards every chunk already queued; returns how many."""
+        out = ctypes.c_int64()
+        check(lib.pyacq_input_empty_queue(self._live().handle, ctypes.byref(out)))
+        return out.value
+
+    def set_buffer(self, size, double=True, axisorder=None, fill=None):
+        """Keeps the last `size` samples of every received chunk in a private ring buffer,
+        read with get_data() or ``buffer[...]``."""
+        keeper = self._live()
+        options = {"size": int(size), "double": bool(double), "axisorder": axisorder, "fill": fill}
+        check(lib.pyacq_input_set_buffer(keeper.handle, to_json(options, "buffer options")),
+              "set_buffer on %s" % self._describe())
+        self._buffer = None
+
+    @property
+    def buffer(self):
+        """The RingBuffer get_data() reads: the one of set_buffer(), else a sharedmem producer's
+        ring (read-only); None when there is neither."""
+        if self._buffer is None or self._buffer.closed:
+            keeper = self._live()
+            handle = _capi.RingBufferHandle()
+            status = lib.pyacq_input_buffer(keeper.handle, ctypes.byref(handle))
+            if status == StateError.status:
+                return None
+            check(status)
+            self._buffer = RingBuffer._from_handle(handle, self.dtype)
+        return self._buffer
+
+    def get_data(self, start, stop, copy=False, join=True):
+        """Samples [start, stop) of the buffer (see RingBuffer.get_data)."""
+        buffer = self.buffer
+        if buffer is None:
+            raise StateError("%s has no buffer: call set_buffer() first (or connect to a sharedmem stream)"
+                             % self._describe())
+        return buffer.get_data(start, stop, copy=copy, join=join)
+
+    def reset_buffer_index(self):
+        """Sets the private buffer's indexes back to 0."""
+        check(lib.pyacq_input_reset_buffer_index(self._live().handle))
+
+    @property
+    def stats(self):
+        """{"chunks_received", "samples_received", "samples_lost", "malformed_messages",
+        "last_error"}: losses (index gaps) and rejected messages are never silent."""
+        out = ctypes.c_void_p()
+        check(lib.pyacq_input_stats(self._live().handle, ctypes.byref(out)))
+        return from_json(_capi.take_string(out.value))
+
+    def close(self):
+        """Closes the socket. Arrays from recv() must not be used afterwards. Idempotent."""
+        keeper = self._keeper
+        if keeper is None:
+            return
+        self._release()
+        if self._buffer is not None:
+            self._buffer.close()
+            self._buffer = None
+        check(lib.pyacq_input_close(keeper.handle))
+
+    def __repr__(self):
+        state = "closed" if self.closed else ("connected" if self.params else "unconnected")
+        return "<libpyacq.InputStream %s%s>" % (state, " " + repr(self.name) if self.name else "")
+
+
+def _poll_status(handle, ms, ready):
+    """pyacq_input_poll as a status where "not ready" counts as a timeout (for _sliced)."""
+    status = lib.pyacq_input_poll(handle, ms, ctypes.byref(ready))
+    if status == 0 and not ready.value:
+        return _TIMEOUT
+    return status
+
