@@ -19,10 +19,26 @@ public struct PyAcqError: Error, CustomStringConvertible, Equatable {
 
     public let code: Code
     public let message: String
+    /// The Python exception type a remote peer sees (or reported), e.g. "KeyError".
+    public let exceptionType: String
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, exceptionType: String? = nil) {
         self.code = code
         self.message = message
+        self.exceptionType = exceptionType ?? PyAcqError.defaultExceptionType(code)
+    }
+
+    static func defaultExceptionType(_ code: Code) -> String {
+        switch code {
+        case .invalidArgument, .dtype: return "TypeError"
+        case .badParams, .malformed: return "ValueError"
+        case .state, .closed, .internalError, .overrun: return "RuntimeError"
+        case .timeout: return "TimeoutError"
+        case .io: return "OSError"
+        case .index: return "IndexError"
+        case .bufferTooSmall: return "ValueError"
+        case .remote: return "RemoteCallException"
+        }
     }
 
     public var description: String { message }

@@ -1,0 +1,58 @@
+import PyAcqCore
+
+/// A Swift caller's handle on a remote object (PROTOCOL §4). Attribute access is deferred
+/// (nothing is sent until a call or a value read); every request goes through the calling
+/// thread's client for the proxy's server, so a proxy may be used from any thread.
+@dynamicMemberLookup
+public struct ObjectProxy: Equatable, Sendable {
+    public let reference: ProxyReference
+
+    public init(_ reference: ProxyReference) { self.reference = reference }
+
+    public var address: String { reference.rpcAddress }
+
+    /// Two proxies designate the same object when address and object id match (§4.1).
+    public static func == (a: ObjectProxy, b: ObjectProxy) -> Bool {
+        a.reference.rpcAddress == b.reference.rpcAddress && a.reference.objectId == b.reference.objectId
+    }
+
+    /// `proxy.name`: a new proxy with `name` appended to the attribute path.
+    public func attribute(_ name: String) -> ObjectProxy {
+        var ref = reference
+        ref.attributes.append(name)
+        return ObjectProxy(ref)
+    }
+
+    public subscript(dynamicMember name: String) -> ObjectProxy { attribute(name) }
+
+    public var wireValue: Value { .proxy(reference) }
+
+    func client() throws(PyAcqError) -> RPCClient { try RPCClient.forThread(reference.rpcAddress) }
+
+    /// Calls the designated callable. Returns nil only for `.off`; `.async` returns the future
+    /// without waiting.
+    @discardableResult
+    public func call(_ args: [Value] = [], _ kwargs: ValueMap = [:], returnType: String = "auto", mode: CallMode = .sync,
+                     timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> RPCFuture? {
+        let options: Value = .map(["obj": wireValue, "args": .array(args), "kwargs": .map(kwargs)])
+        return try client().request("call_obj", options: options, returnType: returnType, mode: mode, timeoutMs: timeoutMs)
+    }
+
+    /// Calls and waits: the result as a proxy or a value.
+    public func invoke(_ args: [Value] = [], _ kwargs: ValueMap = [:], returnType: String = "auto",
+                       timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> ObjectProxyOrValue {
+        let options: Value = .map(["obj": wireValue, "args": .array(args), "kwargs": .map(kwargs)])
+        let c = try client()
+        return c.wrap(try c.call("call_obj", options: options, returnType: returnType, timeoutMs: timeoutMs))
+    }
+
+    /// `_get_value()`: the object by value.
+    public func value(timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> Value {
+        try client().call("get_obj", options: .map(["obj": wireValue]), returnType: "value", timeoutMs: timeoutMs)
+    }
+
+    /// `_delete()`: drops this proxy's reference on the server.
+    public func delete() throws(PyAcqError) {
+        _ = try client().call("delete", options: .map(["obj_id": .int(reference.objectId), "ref_id": .int(reference.referenceId)]))
+    }
+}
