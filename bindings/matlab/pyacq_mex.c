@@ -110,12 +110,18 @@ static const char *kind_name(int kind)
     }
 }
 
+static const char *article(int kind)
+{
+    return kind == K_RING ? "a" : "an";
+}
+
 typedef struct entry {
     uint64_t id;
     int kind;
     void *ptr;
     char dtype[40]; /* streams: canonical stream dtype once known ("" = unknown / unsupported) */
     int ndim;       /* streams: number of chunk dims (len(params.shape)), 0 = unknown */
+    int has_params; /* streams: dtype/ndim above come from the stream's params */
 } entry;
 
 static entry *g_table = NULL;
@@ -237,7 +243,8 @@ static entry *get_handle(const mxArray *a, int kind)
     e = table_find(id);
     if (!e) fail("pyacq:handle", "%s handle %llu is invalid or was already destroyed", kind_name(kind), (unsigned long long)id);
     if (e->kind != kind)
-        fail("pyacq:handle", "handle %llu is a %s, not a %s", (unsigned long long)id, kind_name(e->kind), kind_name(kind));
+        fail("pyacq:handle", "handle %llu is %s %s, not %s %s", (unsigned long long)id, article(e->kind), kind_name(e->kind),
+             article(kind), kind_name(kind));
     return e;
 }
 
@@ -538,9 +545,11 @@ static void refresh_meta(entry *e)
     char raw[64];
     e->dtype[0] = 0;
     e->ndim = 0;
+    e->has_params = 0;
     st = e->kind == K_OUTPUT ? pyacq_output_params((pyacq_output *)e->ptr, &json)
                              : pyacq_input_params((pyacq_input *)e->ptr, &json);
     if (st != PYACQ_OK || !json) return;
+    e->has_params = 1;
     params_meta(json, raw, sizeof raw, &e->ndim);
     pyacq_free(json);
     canonical_dtype(raw, e->dtype, sizeof e->dtype);
@@ -704,7 +713,7 @@ static void send_data(entry *e, int nrhs, const mxArray *prhs[])
     if (nrhs > 3 && !(mxIsNumeric(prhs[3]) && mxIsEmpty(prhs[3])))
         index = get_int(prhs[3], "the index", -1, INT64_MAX);
     if (e->kind == K_OUTPUT) {
-        if (e->ndim == 0) refresh_meta(e);
+        if (!e->has_params) refresh_meta(e);
         k = e->ndim;
     } else {
         int32_t frame_ndim = 0;
@@ -772,12 +781,9 @@ static mxArray *ring_data(pyacq_ringbuffer *ring, int release, const range_args 
     stop = r->last_n ? index : r->b;
     t = type_of_dtype(canon);
     if (!t || stop < start || start < first || stop > index) {
-        /* nothing allocated yet; out of range gets the library's own message (pyacq:index) */
-        st = (t && stop >= start) ? pyacq_ringbuffer_read(ring, start, stop, &dummy, 0) : PYACQ_OK;
-        if (st != PYACQ_OK) capture(st);
+        /* nothing allocated yet */
         if (release) pyacq_ringbuffer_destroy(ring);
         if (!t) require_type(canon, 0); /* raises pyacq:dtype */
-        if (st != PYACQ_OK) raise_captured();
         fail("pyacq:index", "samples [%lld, %lld) are not in the buffer (readable: [%lld, %lld))", (long long)start,
              (long long)stop, (long long)first, (long long)index);
     }
@@ -1087,8 +1093,9 @@ static void cmd_input_recv(int nlhs, mxArray *plhs[], int nrhs, const mxArray *p
     timeout = get_timeout(nrhs, prhs, 2, -1);
     orient = get_orientation(nrhs, prhs, 3);
     if (nlhs >= 2) {
-        if (!e->dtype[0]) refresh_meta(e);
-        if (e->dtype[0]) t = require_type(e->dtype, 0); /* before the chunk is taken off the queue */
+        /* refuse a dtype without MATLAB class before a chunk is taken off the queue */
+        if (!e->has_params) refresh_meta(e);
+        if (e->has_params) t = require_type(e->dtype, 0);
     }
     memset(&view, 0, sizeof view);
     st = pyacq_input_recv((pyacq_input *)e->ptr, timeout, &index, nlhs >= 2 ? &view : NULL);

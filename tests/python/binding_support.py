@@ -113,7 +113,8 @@ def layout(array, how):
 def assert_same(received, expected):
     assert received.dtype == expected.dtype, (received.dtype, expected.dtype)
     assert received.shape == expected.shape, (received.shape, expected.shape)
-    assert np.array_equal(received, expected), (received, expected)
+    equal_nan = received.dtype.kind in "fc"
+    assert np.array_equal(received, expected, equal_nan=equal_nan), (received, expected)
 
 
 @contextlib.contextmanager

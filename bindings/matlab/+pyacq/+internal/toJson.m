@@ -1,6 +1,6 @@
 function json = toJson(varargin)
 %TOJSON  pyacq params / options as JSON text (internal helper of the pyacq package).
-%   json = pyacq.internal.toJson()                     -> '' (no params)
+%   json = pyacq.internal.toJson() or toJson([])       -> '' (no params)
 %   json = pyacq.internal.toJson('{"dtype": "int16"}')  -> the text itself
 %   json = pyacq.internal.toJson(s)                     -> jsonencode of struct s
 %   json = pyacq.internal.toJson('name', value, ...)    -> name/value pairs
@@ -9,11 +9,14 @@ function json = toJson(varargin)
 %   A numeric 'shape' is always encoded as a JSON list (also when it has one element), and a
 %   MATLAB class name given as 'dtype' is translated ('logical' -> 'bool'; 'double', 'single',
 %   'int8' ... 'uint64' are numpy names already).
-  if nargin == 0
+  if nargin > 0 && isnumeric(varargin{1}) && isempty(varargin{1})
+    varargin = varargin(2:end);   % [] = no params
+  end
+  if isempty(varargin)
     json = '';
     return;
   end
-  if nargin == 1 && ischar(varargin{1})
+  if numel(varargin) == 1 && ischar(varargin{1})
     json = varargin{1};
     return;
   end
