@@ -449,6 +449,7 @@ static void report(const figure_t *f, const figure_t *b) {
 }
 
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc > 1) run_seconds = atof(argv[1]);
     if (argc > 2) reps = atoi(argv[2]);
     if (run_seconds <= 0 || reps < 1 || reps > MAX_REPS) {

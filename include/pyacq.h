@@ -91,6 +91,10 @@ typedef struct pyacq_view {
 typedef struct pyacq_output pyacq_output;         /* producing end of a stream */
 typedef struct pyacq_input pyacq_input;           /* consuming end of a stream */
 typedef struct pyacq_ringbuffer pyacq_ringbuffer; /* ring buffer (private or shared) */
+typedef struct pyacq_rpc_server pyacq_rpc_server; /* RPC server running in its own thread */
+typedef struct pyacq_rpc_client pyacq_rpc_client; /* connection to one RPC server */
+typedef struct pyacq_proxy pyacq_proxy;           /* reference to an object on an RPC server */
+typedef struct pyacq_future pyacq_future;         /* pending result of an asynchronous call */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Library                                                                                  */
@@ -263,6 +267,112 @@ PYACQ_API int pyacq_ringbuffer_reset_index(pyacq_ringbuffer *buffer);
 
 /* Releases this reference. The memory goes away with the last reference. */
 PYACQ_API void pyacq_ringbuffer_destroy(pyacq_ringbuffer *buffer);
+
+/* ---------------------------------------------------------------------------------------- */
+/* RPC (wire-compatible with pyacq's RPC: PROTOCOL §1-§6)                                   */
+/*                                                                                          */
+/* Values cross this part of the ABI as JSON. Types JSON lacks use pyacq's marker maps:      */
+/*   ndarray: {"___type_name___": "ndarray", "data": "<base64 of C-order bytes>",            */
+/*             "dtype": "float32", "shape": [2, 3]}                                          */
+/*   bytes:   {"___type_name___": "bytes", "data": "<base64>"}                               */
+/*   proxy:   {"___type_name___": "proxy", "rpc_addr": ..., "obj_id": ..., "ref_id": ...,    */
+/*             "type_str": ..., "attributes": [...]}  (turn it into a handle with            */
+/*             pyacq_proxy_from_json)                                                       */
+/* Arguments accept the same forms (plain JSON arrays are lists, not ndarrays).              */
+/* Clients and proxies may be used from any thread (each thread gets its own connection);    */
+/* a future must be waited on by the thread that created it.                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Starts an RPC server on its own thread, bound to `address` (NULL = "tcp://127.0.0.1:*").
+ * The namespace holds "self"; publish objects with the functions below. */
+PYACQ_API int pyacq_rpc_server_start(pyacq_rpc_server **out, const char *address);
+
+/* The bound address (e.g. "tcp://127.0.0.1:41231"), what clients connect to. Free with
+ * pyacq_free. */
+PYACQ_API int pyacq_rpc_server_address(pyacq_rpc_server *server, char **address_out);
+
+/* Publishes a stream under `name` so remote peers can get_item it and call its methods
+ * (configure, params, send / connect, recv, poll, set_buffer, get_data, close). The server
+ * keeps its own reference: the handle may be destroyed afterwards. */
+PYACQ_API int pyacq_rpc_server_publish_output(pyacq_rpc_server *server, const char *name, pyacq_output *stream);
+PYACQ_API int pyacq_rpc_server_publish_input(pyacq_rpc_server *server, const char *name, pyacq_input *stream);
+
+/* Publishes a plain value (JSON) under `name`. */
+PYACQ_API int pyacq_rpc_server_publish_value(pyacq_rpc_server *server, const char *name, const char *value_json);
+
+/* Closes the server as a `close` request does: other clients get a disconnect notice. Waits
+ * for the server thread to end. */
+PYACQ_API int pyacq_rpc_server_stop(pyacq_rpc_server *server);
+
+/* Stops the server if needed and frees the handle. */
+PYACQ_API void pyacq_rpc_server_destroy(pyacq_rpc_server *server);
+
+/* Connects to the RPC server at `address` and checks that it answers (ping loop, up to
+ * `timeout_ms`; PYACQ_ERR_TIMEOUT otherwise). */
+PYACQ_API int pyacq_rpc_client_create(pyacq_rpc_client **out, const char *address, int timeout_ms);
+
+/* A proxy to the namespace entry `name` ("self", "manager", "host", "nodegroup"...). */
+PYACQ_API int pyacq_rpc_client_get_item(pyacq_rpc_client *client, const char *name, pyacq_proxy **proxy_out);
+
+/* A proxy to a module the server exposes (e.g. "time", "pyacq.core.stream"). */
+PYACQ_API int pyacq_rpc_client_import(pyacq_rpc_client *client, const char *module, pyacq_proxy **proxy_out);
+
+/* Asks the server to close (its other clients get a disconnect notice). */
+PYACQ_API int pyacq_rpc_client_close_server(pyacq_rpc_client *client);
+
+/* Frees the handle (the server is not affected). */
+PYACQ_API void pyacq_rpc_client_destroy(pyacq_rpc_client *client);
+
+/* A new proxy for `proxy.name` (nothing is sent). */
+PYACQ_API int pyacq_proxy_attr(pyacq_proxy *proxy, const char *name, pyacq_proxy **proxy_out);
+
+/* Calls the designated method with positional `args_json` (a JSON array, NULL = []) and
+ * keyword `kwargs_json` (a JSON object, NULL = {}), waiting up to `timeout_ms` (-1 = forever).
+ * The result (values by value, objects as proxy maps) is returned as JSON in *result_json_out
+ * (may be NULL to ignore it). Remote exceptions return PYACQ_ERR_REMOTE with the remote
+ * exception type and message in pyacq_last_error(). */
+PYACQ_API int pyacq_proxy_call(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json, int timeout_ms,
+                               char **result_json_out);
+
+/* Like pyacq_proxy_call but always returns a proxy to the result. */
+PYACQ_API int pyacq_proxy_call_proxy(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json, int timeout_ms,
+                                     pyacq_proxy **result_out);
+
+/* Sends the call and returns at once with a future (wait on it from this thread). */
+PYACQ_API int pyacq_proxy_call_async(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json,
+                                     pyacq_future **future_out);
+
+/* Sends the call without asking for a reply (req_id -1). */
+PYACQ_API int pyacq_proxy_call_nowait(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json);
+
+/* Waits up to `timeout_ms` (-1 = forever) for the result; PYACQ_ERR_TIMEOUT leaves the future
+ * pending (wait again later). *result_json_out may be NULL. */
+PYACQ_API int pyacq_future_wait(pyacq_future *future, int timeout_ms, char **result_json_out);
+
+/* 1 if the result (or error) has arrived, else 0. Reads pending replies without waiting. */
+PYACQ_API int pyacq_future_done(pyacq_future *future, int *done_out);
+
+PYACQ_API void pyacq_future_destroy(pyacq_future *future);
+
+/* The designated object by value (e.g. an output's "params"), as JSON. */
+PYACQ_API int pyacq_proxy_get_value(pyacq_proxy *proxy, int timeout_ms, char **value_json_out);
+
+/* Releases this proxy's reference on the server (pyacq's _delete); the handle stays to be
+ * destroyed. */
+PYACQ_API int pyacq_proxy_delete(pyacq_proxy *proxy);
+
+/* The proxy as its JSON marker map (rpc_addr, obj_id, ref_id, type_str, attributes). */
+PYACQ_API int pyacq_proxy_to_json(pyacq_proxy *proxy, char **json_out);
+
+/* A proxy handle from a proxy marker map found in a result. */
+PYACQ_API int pyacq_proxy_from_json(const char *proxy_json, pyacq_proxy **proxy_out);
+
+/* Frees the handle only (the remote object is not affected; see pyacq_proxy_delete). */
+PYACQ_API void pyacq_proxy_destroy(pyacq_proxy *proxy);
+
+/* Connects an input stream to a remote output stream given by proxy (its params are fetched
+ * by value, as pyacq's InputStream.connect does). */
+PYACQ_API int pyacq_input_connect_proxy(pyacq_input *stream, pyacq_proxy *output);
 
 #ifdef __cplusplus
 }

@@ -88,6 +88,8 @@ function tests = all_tests()
     'errors: timeouts', @t_errors_timeouts
     'errors: ring buffer ranges', @t_errors_ranges
     'errors: every command with garbage arguments', @t_fuzz_commands
+    'classdef options: specs, name/value params, dtype names', @t_class_options
+    'README example', @t_readme_example
     'lifecycle: delete releases handles, buffer outlives its input', @t_lifecycle
     'mexLock: clear mex keeps the gateway and its handles', @t_mexlock
   };
@@ -684,6 +686,41 @@ function t_fuzz_commands()
   end
   check(n > 0, 'no call failed');
   release_new_handles(before);  % garbage calls of *_create may have succeeded
+end
+
+function t_class_options()
+  in = pyacq.InputStream([], 'Orientation', 'channels-by-samples');
+  check(strcmp(in.Orientation, 'channels-by-samples'), 'orientation option');
+  out = pyacq.OutputStream(struct('shape', [-1 3]));
+  expect_error(@() out.configure(tcp_params('float32', [-1 4])), 'pyacq:params');
+  out.configure(tcp_params('float32', [-1 4]), 'shape', [-1 3], 'dtype', 'logical', 'custom_key', 'kept');
+  p = out.params();
+  check(strcmp(p.dtype, 'bool') && isequal(p.shape(:).', [-1 3]) && strcmp(p.custom_key, 'kept'), 'params %s', ...
+        out.paramsJson());
+  in.connect(p);                            % a params struct works too
+  out.waitForSubscribers(1, 10000);
+  x = sample_values('logical', [3 9]);      % channels-by-samples on the input side
+  out.send(x.');
+  [~, y] = in.recv(5000);
+  check_equal(y, x, 'logical chunk, orientations differ between the two ends');
+  out2 = pyacq.OutputStream('{"shape": [-1, 2]}', 'Orientation', 'channels-by-samples');
+  out2.configure('{"protocol": "inproc", "dtype": "int8", "shape": [-1, 2]}');
+  check(strcmp(out2.params().protocol, 'inproc'), 'JSON spec and params');
+end
+
+function t_readme_example()
+  out = pyacq.OutputStream();
+  out.configure('protocol', 'tcp', 'interface', '127.0.0.1', 'port', '*', ...
+                'dtype', 'float32', 'shape', [-1 16], 'sample_rate', 1000);
+  in = pyacq.InputStream();
+  in.connect(out);
+  in.setBuffer(10000);
+  out.waitForSubscribers(1, 5000);
+  out.send(single(randn(256, 16)));
+  [index, data] = in.recv(1000);
+  last = in.getData(100);
+  check(index == 256 && isa(data, 'single') && isequal(size(data), [256 16]), 'recv');
+  check_equal(last, data(157:end, :), 'getData');
 end
 
 function t_lifecycle()

@@ -1,5 +1,8 @@
 import CZeroMQ
 import PyAcqCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How a call waits for its reply (PROTOCOL §4.3): block, return a future, or ask for none.
 public enum CallMode: String, Sendable { case sync, async, off }
@@ -9,6 +12,7 @@ public enum CallMode: String, Sendable { case sync, async, off }
 public final class RPCFuture: @unchecked Sendable {
     public let requestId: Int
     let client: RPCClient
+    private let creator = pthread_self()
     fileprivate(set) var outcome: Result<Value, PyAcqError>?
 
     init(requestId: Int, client: RPCClient) {
@@ -21,7 +25,12 @@ public final class RPCFuture: @unchecked Sendable {
     /// The result, waiting up to `timeoutMs` (-1 = forever). Remote exceptions come back as
     /// `.remote` errors carrying the remote exception type.
     public func wait(timeoutMs: Int = -1) throws(PyAcqError) -> Value {
-        try client.process(until: self, timeoutMs: timeoutMs)
+        if outcome == nil {
+            guard pthread_equal(creator, pthread_self()) != 0 else {
+                throw PyAcqError(.state, "a future must be waited on by the thread that sent its request", exceptionType: "RuntimeError")
+            }
+            try client.process(until: self, timeoutMs: timeoutMs)
+        }
         guard let outcome else { throw PyAcqError(.timeout, "no reply to request \(requestId) from \(client.address) within \(timeoutMs) ms") }
         return try outcome.get()
     }

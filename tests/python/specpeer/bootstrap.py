@@ -136,10 +136,11 @@ def main(argv=None, stdin=None):
 
 class SpawnedChild:
     """A child started by `spawn_child`: `process` (Popen), `name`, `address`,
-    `client` (RPCClient of the spawning thread, or None)."""
+    `status` (the handshake map), `client` (RPCClient of the spawning thread, or None)."""
 
-    def __init__(self, process, name, address, client, forwarders):
+    def __init__(self, process, name, address, client, forwarders, status=None):
         self.process = process
+        self.status = status
         self.name = name
         self.address = address
         self.client = client
@@ -261,6 +262,7 @@ def spawn_child(executable=None, name=None, *, module=None, argv=None,
     if "error" in status:
         child.kill()
         raise SpawnError("child failed to start:\n" + "".join(status["error"]))
+    child.status = status
     child.address = status["address"]
     if connect:
         try:

@@ -32,6 +32,7 @@ class Echo:
 
     def __init__(self):
         self.params = {"shape": (-1, 2), "dtype": "float32", "fill": None}
+        self.data = {}
         self.stored = None
 
     def echo(self, value):
@@ -61,6 +62,10 @@ class Echo:
 
     def store(self, value):
         self.stored = value
+
+    def say(self, text):
+        """Print one line on stdout (a spawner with a log address forwards it)."""
+        print(text, flush=True)
 
     def type_name(self, value):
         return type(value).__name__
