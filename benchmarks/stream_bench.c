@@ -52,6 +52,9 @@
 static double run_seconds = 0.3;
 static int reps = 3;
 static int failures = 0;
+static const char *only = NULL; /* $BENCH_ONLY: run only the variants whose name contains it */
+
+static int selected(const char *name) { return only == NULL || strstr(name, only) != NULL; }
 
 static double now(void) {
     struct timespec ts;
@@ -414,6 +417,7 @@ static int cmp_double(const void *a, const void *b) {
 
 static void summarize(figure_t *f) {
     double v[MAX_REPS];
+    if (f->n == 0) return;
     for (int i = 0; i < f->n; i++) v[i] = f->runs[i].mbps;
     qsort(v, f->n, sizeof v[0], cmp_double);
     double med = v[f->n / 2];
@@ -435,6 +439,7 @@ static void summarize(figure_t *f) {
 }
 
 static void print_figure(const char *name, double value, const char *unit, const char *base_name, double base) {
+    if (!selected(name)) return;
     printf("bench: %s value=%.1f %s baseline=%s:%.1f ratio=%.2f\n", name, value, unit, base_name, base,
            base > 0 ? value / base : 0.0);
 }
@@ -450,6 +455,8 @@ static void report(const figure_t *f, const figure_t *b) {
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    only = getenv("BENCH_ONLY");
+    if (only != NULL && only[0] == '\0') only = NULL;
     if (argc > 1) run_seconds = atof(argv[1]);
     if (argc > 2) reps = atoi(argv[2]);
     if (run_seconds <= 0 || reps < 1 || reps > MAX_REPS) {
@@ -486,13 +493,13 @@ int main(int argc, char **argv) {
         /* Interleave the repetitions so drifts of the machine affect every variant alike. */
         for (int rep = 0; rep < reps; rep++) {
             for (int p = 0; p < 3; p++) {
-                plain[p].runs[plain[p].n++] = run_pyacq(protos[p], "plaindata", n, 0);
-                zmq[p].runs[zmq[p].n++] = run_zmq(protos[p], n);
+                if (selected(plain[p].name)) plain[p].runs[plain[p].n++] = run_pyacq(protos[p], "plaindata", n, 0);
+                if (selected(zmq[p].name)) zmq[p].runs[zmq[p].n++] = run_zmq(protos[p], n);
             }
-            shm_view.runs[shm_view.n++] = run_pyacq("tcp", "sharedmem", n, 0);
-            shm_read.runs[shm_read.n++] = run_pyacq("tcp", "sharedmem", n, 1);
-            mc_aligned.runs[mc_aligned.n++] = run_memcpy(n, 0);
-            mc_mis.runs[mc_mis.n++] = run_memcpy(n, 16);
+            if (selected(shm_view.name)) shm_view.runs[shm_view.n++] = run_pyacq("tcp", "sharedmem", n, 0);
+            if (selected(shm_read.name)) shm_read.runs[shm_read.n++] = run_pyacq("tcp", "sharedmem", n, 1);
+            if (selected(mc_aligned.name)) mc_aligned.runs[mc_aligned.n++] = run_memcpy(n, 0);
+            if (selected(mc_mis.name)) mc_mis.runs[mc_mis.n++] = run_memcpy(n, 16);
         }
         for (int p = 0; p < 3; p++) {
             summarize(&plain[p]);
