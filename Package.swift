@@ -21,14 +21,19 @@ let package = Package(
         .systemLibrary(name: "CPyAcqHeader"),
         .target(name: "CPyAcqSupport"),
         .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
+        .target(name: "PyAcqNodes", dependencies: ["PyAcqCore"]),
         .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ", "CPyAcqSupport"]),
-        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "CPyAcqHeader"]),
+        .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "CZeroMQ"]),
+        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader"]),
+        .executableTarget(name: "pyacq-nodegroup", dependencies: ["PyAcqProcess"]),
+        .executableTarget(name: "pyacq-host", dependencies: ["PyAcqProcess", "PyAcqRPC", "PyAcqCore"]),
         .executableTarget(name: "pyacq", dependencies: [
-            "PyAcqCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "PyAcqNodes", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "CZeroMQ"]),
         .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
         .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport"]),
         .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
+        .testTarget(name: "PyAcqProcessTests", dependencies: ["PyAcqProcess", "PyAcqNodes", "PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
     ]
 )

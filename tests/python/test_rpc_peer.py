@@ -58,7 +58,8 @@ def packed(text):
 
 
 def swap_address(data, old, new, serializer="msgpack"):
-    """Replace a vector's server address inside an encoded frame by the live one."""
+    """Replace a vector's server address inside an encoded frame by the live one
+    (`serializer`: "msgpack" re-encodes the str; anything else replaces text)."""
     if serializer == "msgpack":
         return data.replace(packed(old), packed(new))
     return data.replace(old.encode(), new.encode())
@@ -351,13 +352,19 @@ def test_client_request_frames_match_vectors(no_local_server):
                           sync="off").output.params._get_value(),
             lambda: client.send("close", sync="off"),
         ]
+        def next_request():
+            while True:  # skip extra connect pings (a slow responder gets several)
+                frames = recv_frames(router)
+                if frames[2] != b"ping" or frames[1] == b"-1":
+                    return frames
+
         assert len(actions) == len(REQUESTS["requests"])
         for action, entry in zip(actions, REQUESTS["requests"]):
             result = action()
-            frames = first.pop() if not first == [] else recv_frames(router)
+            frames = first.pop() if first else next_request()
             assert result is None
-            expected = [swap_address(bytes.fromhex(h), old, address)
-                        for h in entry["frames_as_seen_by_ROUTER_hex"]]
+            expected = [swap_address(bytes.fromhex(h), old, address, "msgpack" if i else "text")
+                        for i, h in enumerate(entry["frames_as_seen_by_ROUTER_hex"])]
             assert frames == expected, entry["description"]
             assert [f.decode() for f in frames[:5]] == \
                 [t.replace(old, address) for t in entry["frames_text"]]
@@ -552,13 +559,13 @@ def test_return_types(client, echo_server):
     assert echo.echo_kw() == [[], {}]
     # auto: by-value set only (§2.9)
     assert echo.array(3).tolist() == [0.0, 1.0, 2.0]
-    for value, type_str in ((b"xyz", "<class 'bytes'>"), ({1, 2}, "<class 'set'>"),
-                            (datetime.date(2020, 1, 1), "<class 'datetime.date'>")):
+    for value, type_str in ((b"xyz", "<class 'bytes'>"),
+                            (datetime.date(2020, 1, 1), "<class 'datetime.date'>"),
+                            (datetime.datetime(2020, 1, 1), "<class 'datetime.datetime'>")):
         proxy = echo.echo(value)
         assert isinstance(proxy, Proxy) and proxy._proxy_ref.type_str == type_str
         assert proxy._proxy_ref.rpc_addr == echo_server.address
-        if not isinstance(value, set):
-            assert proxy._get_value() == value
+        assert proxy._get_value() == value
     assert echo.raw_bytes(_return_type="value") == b"xyz"
     # proxy: always wrapped, even an int
     forced = echo.add(1, 1, _return_type="proxy")
@@ -596,7 +603,7 @@ def test_proxy_wrapper(client, echo_server):
     assert echo_server.requests_handled == before  # attribute access sends nothing
     assert echo == Proxy(client.get_item("echo")) and echo == ref
     assert hash(echo) == hash(Proxy(ref))
-    assert echo != deferred or deferred == echo  # same object; attributes ignored
+    assert deferred == echo  # same object: attributes are not part of the identity
     assert len(echo) == 7
     assert echo["k"] == "item:k"
     echo.data["k"] = 5           # fire-and-forget __setitem__
@@ -847,8 +854,10 @@ def test_log_sender_to_log_server():
         push.connect(server.address)
         push.send(MISC["log_record"]["text"].encode())
         push.send(b'{"msg": "minimal"}')
-        push.close()
-        wait_until(lambda: len(server.records) == 4, step=lambda: server.poll(0.05))
+        try:
+            wait_until(lambda: len(server.records) == 4, step=lambda: server.poll(0.05))
+        finally:
+            push.close()
         assert server.records[2] == json.loads(MISC["log_record"]["text"])
         assert LogServer.make_record(server.records[3]).getMessage() == "minimal"
     finally:

@@ -70,7 +70,9 @@ public struct DType: Hashable, Sendable, CustomStringConvertible {
         if isStructured {
             let items = fields.map { f -> String in
                 let shape = f.shape.isEmpty ? "" : ", " + DType.pythonTuple(f.shape)
-                return "(\(DType.pythonQuote(f.name)), '\(f.dtype.fieldTypeString)'\(shape))"
+                // Nested records print as a list, other types as a quoted type string.
+                let type = f.dtype.isStructured ? f.dtype.description : "'\(f.dtype.fieldTypeString)'"
+                return "(\(DType.pythonQuote(f.name)), \(type)\(shape))"
             }
             return "[" + items.joined(separator: ", ") + "]"
         }

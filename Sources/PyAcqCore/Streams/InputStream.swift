@@ -38,6 +38,11 @@ public final class InputStream: @unchecked Sendable {
     /// Keeps the memory of the last returned view alive too when it is not a frame (a
     /// decompressed blosc buffer, or a copy joining a single ring's two pieces).
     private var lastDataOwner: AnyObject?
+    /// Rows of the chunk a lagging sharedmem reader could not read.
+    private var lostRows = 0
+
+    /// Called after every successful connect (nodes create outputs that depend on the input).
+    public var onConnected: ((InputStream) -> Void)?
 
     public init(spec: ValueMap = [:], name: String = "") {
         self.spec = spec
@@ -84,6 +89,7 @@ public final class InputStream: @unchecked Sendable {
             lastIndex = nil
             statistics = InputStatistics()
         }
+        onConnected?(self)
     }
 
     private func connectedSocket() throws(PyAcqError) -> ZMQSocket {
@@ -115,7 +121,9 @@ public final class InputStream: @unchecked Sendable {
                 lastDataOwner = chunk.data?.owner
                 return chunk
             } catch {
-                statistics.malformedMessages += 1
+                // A reader that fell behind a shared ring lost those samples; anything else
+                // was a malformed message.
+                if error.code == .overrun { statistics.samplesLost += lostRows } else { statistics.malformedMessages += 1 }
                 statistics.lastError = error.message
                 throw error
             }
@@ -136,7 +144,13 @@ public final class InputStream: @unchecked Sendable {
             let stop = Int(index), start = Int(index) - Int(rows)
             var view: ArrayView?
             if withData || localBuffer != nil {
-                view = try ring.getData(start: start, stop: stop)
+                do throws(PyAcqError) {
+                    view = try ring.getData(start: start, stop: stop)
+                } catch where start < ring.writeIndex - ring.length {
+                    lostRows = Int(rows)
+                    lastIndex = stop
+                    throw PyAcqError(.overrun, "samples [\(start), \(stop)) were overwritten in the shared ring before this reader got to them; read faster or ask for a larger buffer_size")
+                }
             }
             try localBuffer?.newChunk(view!, index: stop)
             return ReceivedChunk(index: stop, rows: Int(rows), data: withData ? view : nil)

@@ -27,9 +27,21 @@ public final class OutputStream: @unchecked Sendable {
     /// make the producer's memory grow without bound.
     public static let sendHighWaterMark: Int32 = 1000
 
+    /// Called after every successful configure (nodes add keys such as `channel_info`).
+    public var onConfigured: ((OutputStream) -> Void)?
+
     public init(spec: ValueMap = [:], name: String = "") {
         self.spec = spec
         self.name = name
+    }
+
+    /// Sets a descriptive param (e.g. `channel_info`) after configure; structural keys
+    /// (protocol, transfermode, dtype, shape, ports, buffers) cannot change this way.
+    public func setParam(_ key: String, _ value: Value) throws(PyAcqError) {
+        let structural: Set<String> = ["protocol", "interface", "port", "transfermode", "dtype", "shape", "compression",
+                                       "buffer_size", "double", "axisorder", "fill", "shm_id"]
+        guard !structural.contains(key) else { throw PyAcqError(.badParams, "'\(key)' can only be set through configure()") }
+        lock.withLock { params[key] = value }
     }
 
     deinit { close() }
@@ -100,12 +112,13 @@ public final class OutputStream: @unchecked Sendable {
             chunksSent = 0
             subscribers = 0
         }
+        onConfigured?(self)
     }
 
     /// Sends one chunk whose first axis is time; `index` defaults to `lastIndex + rows`.
     public func send(_ chunk: ArrayView, index: Int? = nil) throws(PyAcqError) {
         try lock.withLock { () throws(PyAcqError) in
-            guard let socket else { throw PyAcqError(.state, "output stream \(displayName) is not configured; call configure() first") }
+            guard let socket else { throw PyAcqError(.state, "output stream \(displayName)is not configured; call configure() first") }
             try checkChunk(chunk)
             let rows = chunk.shape[0]
             let newIndex = index ?? (lastIndex + rows)

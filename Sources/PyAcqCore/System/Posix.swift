@@ -51,3 +51,6 @@ enum Posix {
 }
 
 public func monotonicSeconds() -> Double { Posix.monotonicSeconds() }
+
+/// An environment variable, nil when unset or empty.
+public func environmentVariable(_ name: String) -> String? { Posix.environment(name) }

@@ -15,6 +15,7 @@ public final class RPCServer: @unchecked Sendable {
     private var clientSerializers: [[UInt8]: Serializer] = [:]
     private var clientOrder: [[UInt8]] = []
     public private(set) var isClosed = false
+    private var closeRequested = false
     private var thread: PosixThread?
     /// Requests answered so far (all actions), for monitoring.
     public private(set) var requestsHandled = 0
@@ -113,6 +114,10 @@ public final class RPCServer: @unchecked Sendable {
         return handled
     }
 
+    /// Closes the server once the request being handled has been answered (what a NodeGroup's
+    /// `close()` does to its own process). Call from the server thread.
+    public func closeAfterCurrentRequest() { closeRequested = true }
+
     // MARK: requests
 
     private struct Request {
@@ -147,10 +152,11 @@ public final class RPCServer: @unchecked Sendable {
                                   options: options)
             let result = try perform(request)
             if requestId >= 0 { reply(to: identity, id: requestId, serializer: serializer, rval: result, returnType: request.returnType) }
-            if request.action == "close" { finishClose() }
+            if request.action == "close" || closeRequested { finishClose() }
         } catch {
             guard let requestId, requestId >= 0 else { return }
             sendError(error, to: identity, id: requestId, serializer: replySerializer)
+            if closeRequested { finishClose() }
         }
     }
 

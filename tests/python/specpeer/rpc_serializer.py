@@ -137,9 +137,9 @@ class Serializer:
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject:
                 return self._proxy(obj)
-            array = np.ascontiguousarray(obj)
-            return {MARKER: "ndarray", "data": self._encode_array_data(array.tobytes()),
-                    "dtype": encode_dtype(array.dtype), "shape": list(array.shape)}
+            # tobytes() copies to C order (np.ascontiguousarray would make 0-d arrays 1-d)
+            return {MARKER: "ndarray", "data": self._encode_array_data(obj.tobytes(order="C")),
+                    "dtype": encode_dtype(obj.dtype), "shape": list(obj.shape)}
         if type(obj) in _NUMPY_TO_FLOAT:
             return float(obj)
         if type(obj) in _NUMPY_TO_INT:

@@ -1,0 +1,10 @@
+import PyAcqCore
+
+/// Registers the node types this module provides (idempotent).
+public enum BuiltinNodes {
+    public static func register() {
+        for type in [NumpyDeviceBuffer.self, StreamConverter.self, ChannelSplitter.self] as [Node.Type] {
+            try? NodeRegistry.register(type)
+        }
+    }
+}

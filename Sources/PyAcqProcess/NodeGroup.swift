@@ -1,0 +1,87 @@
+import PyAcqCore
+import PyAcqRPC
+
+/// The nodes of one process (PROTOCOL §7.4). Created by a Host in a spawned process, or
+/// directly in-process.
+public final class NodeGroup: RemoteObject, @unchecked Sendable {
+    public let host: Value
+    public let manager: Value
+    private var nodes: [Node] = []
+    private let lock = Lock()
+    weak var server: RPCServer?
+
+    public init(host: Value = .null, manager: Value = .null, server: RPCServer? = nil) {
+        self.host = host
+        self.manager = manager
+        self.server = server
+    }
+
+    public var remoteTypeString: String { "<class 'pyacq.core.nodegroup.NodeGroup'>" }
+
+    /// Creates a node of a registered type; `name` defaults to `<type>_<n>`.
+    public func createNode(_ typeName: String, name: String? = nil) throws(PyAcqError) -> Node {
+        let nodeName = name ?? "\(typeName)_\(lock.withLock { nodes.count })"
+        let node = try NodeRegistry.create(typeName, name: nodeName)
+        lock.withLock { nodes.append(node) }
+        return node
+    }
+
+    public var nodeList: [Node] { lock.withLock { nodes } }
+
+    public func startAll() throws(PyAcqError) { for node in nodeList where !node.isRunning && node.isInitialized { try node.start() } }
+    public func stopAll() throws(PyAcqError) { for node in nodeList where node.isRunning { try node.stop() } }
+
+    /// Stops and closes every node.
+    public func closeNodes() {
+        for node in nodeList { try? node.close() }
+    }
+
+    static let remoteInterface: RemoteInterface<NodeGroup> = {
+        var i = RemoteInterface<NodeGroup>()
+        i.method("create_node") { group, call throws(PyAcqError) in
+            let typeName = try call.string(0, "node_class")
+            let name = call.kwargs["name"]?.stringValue ?? (call.args.count > 1 ? call.args[1].stringValue : nil)
+            return .object(try group.createNode(typeName, name: name))
+        }
+        i.method("list_node_types") { _, _ throws(PyAcqError) in .value(.array(NodeRegistry.names.map { .string($0) })) }
+        i.method("register_node_type_from_module") { _, call throws(PyAcqError) in
+            throw PyAcqError(.invalidArgument, "a libpyacq NodeGroup cannot import Python module '\(try call.string(0, "modname"))'; register Swift node types in the process instead",
+                             exceptionType: "NotImplementedError")
+        }
+        i.method("add_node") { group, call throws(PyAcqError) in
+            guard case .object(let object)? = try call.localEntity(try call.required(0, "node")), let node = object as? Node else {
+                throw PyAcqError(.invalidArgument, "add_node() needs a node living in this process", exceptionType: "TypeError")
+            }
+            group.lock.withLock { if !group.nodes.contains(where: { $0 === node }) { group.nodes.append(node) } }
+            return .none
+        }
+        i.method("remove_node") { group, call throws(PyAcqError) in
+            guard case .object(let object)? = try call.localEntity(try call.required(0, "node")), let node = object as? Node else {
+                throw PyAcqError(.invalidArgument, "remove_node() needs a node of this group", exceptionType: "TypeError")
+            }
+            guard !node.isRunning else { throw PyAcqError(.state, "cannot remove node '\(node.name)' while it is running; stop it first", exceptionType: "RuntimeError") }
+            group.lock.withLock { group.nodes.removeAll { $0 === node } }
+            return .none
+        }
+        i.method("list_nodes") { group, call throws(PyAcqError) in
+            guard let server = call.server else { return .value(.array([])) }
+            return .value(.array(group.nodeList.map { server.proxyValue(for: $0) }))
+        }
+        i.method("start_all_nodes") { group, _ throws(PyAcqError) in try group.startAll(); return .none }
+        i.method("stop_all_nodes") { group, _ throws(PyAcqError) in try group.stopAll(); return .none }
+        i.method("any_node_running") { group, _ throws(PyAcqError) in .value(.bool(group.nodeList.contains { $0.isRunning })) }
+        i.method("close") { group, call throws(PyAcqError) in
+            group.closeNodes()
+            call.server?.closeAfterCurrentRequest()
+            return .none
+        }
+        i.attribute("host") { group throws(PyAcqError) in .value(group.host) }
+        i.attribute("manager") { group throws(PyAcqError) in .value(group.manager) }
+        i.attribute("nodes") { group throws(PyAcqError) in .value(.array(group.nodeList.map { .string($0.name) })) }
+        return i
+    }()
+
+    public func remoteAttribute(_ name: String) throws(PyAcqError) -> RemoteEntity? {
+        try Self.remoteInterface.lookup(name, on: self)
+    }
+}

@@ -1,0 +1,112 @@
+import CZeroMQ
+import PyAcqCore
+import PyAcqRPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts a child process running an RPC server with pyacq's bootstrap handshake (PROTOCOL
+/// §5.1), so the child may be our `pyacq-nodegroup` or a Python pyacq bootstrap. Stops it
+/// politely (`close`), then by force.
+public final class ProcessSpawner: @unchecked Sendable {
+    public let name: String
+    /// The child's RPC server address.
+    public private(set) var address = ""
+    public let child: ChildProcess
+    private var forwarders: [PosixThread] = []
+
+    /// The executable that bootstraps Swift children: `pyacq-nodegroup` next to this program.
+    public static var defaultExecutable: String {
+        if let override = environmentVariable("PYACQ_NODEGROUP_EXECUTABLE") { return override }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let selfPath = n > 0 ? String(cString: buffer) : "pyacq"
+        let dir = selfPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return dir + "/pyacq-nodegroup"
+    }
+
+    /// - Parameters:
+    ///   - executable: the child program; argv is `[executable, "-m", "pyacq.core.rpc.bootstrap", name]`.
+    ///   - address: the child's RPC bind address.
+    ///   - logAddress: a LogServer address; the child's stdout/stderr lines are forwarded there.
+    public init(name: String, executable: String = ProcessSpawner.defaultExecutable, address: String = "tcp://127.0.0.1:*",
+                logAddress: String? = nil, logLevel: Int = 30, timeoutMs: Int = 10_000) throws(PyAcqError) {
+        self.name = name
+        let pair = try ZMQSocket(type: ZMQ_PAIR)
+        try pair.setOption(ZMQ_LINGER, 1000)
+        try pair.bind("tcp://127.0.0.1:*")
+        let config: ValueMap = [
+            "class_name": .string("RPCServer"), "args": .map(["address": .string(address)]),
+            "bootstrap_addr": .string(pair.lastEndpoint), "loglevel": .int(logLevel),
+            "logaddr": logAddress.map { .string($0) } ?? .null, "qt": .bool(false),
+        ]
+        child = try ChildProcess(executable: executable, arguments: ["-m", "pyacq.core.rpc.bootstrap", name],
+                                 pipeStdin: true, pipeStdout: logAddress != nil, pipeStderr: logAddress != nil)
+        try child.write(try Value.map(config).jsonText(style: .python))
+        child.closeStdin()
+        if let logAddress { startForwarding(to: logAddress) }
+        var reported = ""
+        do throws(PyAcqError) {
+            guard try pair.poll(timeoutMs: timeoutMs), let frames = try pair.receiveMessage(), frames.count == 1,
+                  case .map(let status) = try Value.fromJSON(String(decoding: frames[0].bytes, as: UTF8.self), what: "bootstrap status") else {
+                throw PyAcqError(.timeout, "child process '\(name)' (\(executable)) did not report its address within \(timeoutMs) ms", exceptionType: "TimeoutError")
+            }
+            try pair.send(bytes: [Array("OK".utf8)])
+            if case .string(let childAddress)? = status["address"] {
+                reported = childAddress
+            } else {
+                let lines = status["error"]?.arrayValue?.compactMap(\.stringValue).joined() ?? "no address in \(status)"
+                throw PyAcqError(.remote, "child process '\(name)' failed to start: \(lines)", exceptionType: "RuntimeError")
+            }
+            _ = try RPCClient.forThread(reported)
+        } catch {
+            child.signal(SIGKILL)
+            child.wait()
+            throw error
+        }
+        self.address = reported
+    }
+
+    /// Forwards each line of the child's stdout (INFO) and stderr (WARNING) as a log record.
+    private func startForwarding(to logAddress: String) {
+        for (fd, stream, level) in [(child.stdoutDescriptor, "stdout", 20), (child.stderrFD, "stderr", 30)] where fd >= 0 {
+            let prefix = "[\(name).\(stream)] "
+            forwarders.append(PosixThread(name: "\(name)-\(stream)") {
+                let sender = try? LogSender(address: logAddress)
+                ChildProcess.forEachLine(of: fd) { line in try? sender?.log(level, prefix + line, name: "pyacq.spawn") }
+            })
+        }
+    }
+
+    /// Exit code if the child has ended.
+    public var exitCode: Int32? { child.poll() }
+    public var isRunning: Bool { child.poll() == nil }
+
+    /// Polite stop (`close` with a 1 s timeout), then SIGKILL if it has not exited in time.
+    public func stop(timeoutMs: Int = 10_000) {
+        if isRunning { try? RPCClient.forThread(address).closeServer(timeoutMs: 1000) }
+        let deadline = monotonicSeconds() + Double(timeoutMs) / 1000
+        while isRunning && monotonicSeconds() < deadline { sleepSeconds(0.01) }
+        if isRunning { kill() }
+        finish()
+    }
+
+    public func kill() {
+        child.signal(SIGKILL)
+        finish()
+    }
+
+    private func finish() {
+        child.wait()
+        for thread in forwarders { thread.join() }
+        forwarders = []
+    }
+}
+
+/// Sleeps without Foundation (EINTR-safe).
+public func sleepSeconds(_ seconds: Double) {
+    guard seconds > 0 else { return }
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}
