@@ -50,6 +50,7 @@ demo: tool
 test: deps test-swift lib test-python test-c test-demo
 
 test-swift:
+	swift build
 	@mkdir -p build
 	swift test 2>&1 | tee build/swift-test.log; exit $${PIPESTATUS[0]}
 

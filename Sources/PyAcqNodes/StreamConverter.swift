@@ -9,6 +9,15 @@ public final class StreamConverter: Node, @unchecked Sendable {
 
     private var poller: InputPoller?
 
+    /// The output keeps the input's dtype, shape, rate and channel names unless configured
+    /// otherwise.
+    public override func inputConnected(_ streamName: String) {
+        guard let params = inputs.first?.stream.params else { return }
+        var inherited = ValueMap()
+        for key in ["dtype", "shape", "sample_rate", "channel_info", "streamtype"] { inherited[key] = params[key] }
+        outputs.first?.stream.inheritedDefaults = inherited
+    }
+
     public override func didStart() throws(PyAcqError) {
         let output = try self.output
         let target = try output.params.dtype()

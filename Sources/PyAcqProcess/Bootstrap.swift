@@ -74,6 +74,7 @@ public enum Logging {
             sender = try? LogSender(address: address)
             self.level = level
         }
+        Diagnostics.setHandler { level, message in Logging.log(level, message) }
     }
 
     public static func log(_ recordLevel: Int, _ message: String, name: String = "pyacq") {

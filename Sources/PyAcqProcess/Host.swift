@@ -120,6 +120,8 @@ public final class Host: RemoteObject, @unchecked Sendable {
     }
 
     public var childCount: Int { lock.withLock { children.count } }
+    public var childPids: [Int32] { lock.withLock { children.map(\.spawner.child.pid) } }
+    public func childPid(named name: String) -> Int32? { lock.withLock { children.first { $0.name == name }?.spawner.child.pid } }
 
     static let remoteInterface: RemoteInterface<Host> = {
         var i = RemoteInterface<Host>()

@@ -28,6 +28,7 @@ public final class InputPoller: @unchecked Sendable {
                     return  // input closed under us
                 } catch {
                     lock.withLock { errors.append(error.message) }
+                    Diagnostics.report(30, "\(name): \(error.message)")
                 }
             }
         }

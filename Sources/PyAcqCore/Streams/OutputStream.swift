@@ -27,6 +27,10 @@ public final class OutputStream: @unchecked Sendable {
     /// make the producer's memory grow without bound.
     public static let sendHighWaterMark: Int32 = 1000
 
+    /// Params used when configure does not give them (between pyacq's defaults and the spec):
+    /// a converter's output inherits its input's dtype, shape and rate this way.
+    public var inheritedDefaults: ValueMap = [:]
+
     /// Called after every successful configure (nodes add keys such as `channel_info`).
     public var onConfigured: ((OutputStream) -> Void)?
 
@@ -56,6 +60,7 @@ public final class OutputStream: @unchecked Sendable {
     public func configure(_ kwargs: ValueMap) throws(PyAcqError) {
         try lock.withLock { () throws(PyAcqError) in
             var map = StreamParams.defaults
+            for (k, v) in inheritedDefaults { map[k] = v }
             for (k, v) in spec { map[k] = v }
             for (k, v) in kwargs {
                 if let fixed = spec[k], !fixed.looselyEquals(v) {
