@@ -26,15 +26,20 @@ lib: deps
 	strip --strip-unneeded $(LIB)
 	ln -sf libpyacq.so.$(VERSION) $(LIBDIR)/libpyacq.so.$(ABI)
 	ln -sf libpyacq.so.$(ABI) $(LIBDIR)/libpyacq.so
-	@echo "built $(LIB) ($$(du -h $(LIB) | cut -f1))"
+	$(SWIFT_RELEASE) --product pyacq-nodegroup -Xswiftc -static-stdlib
+	$(SWIFT_RELEASE) --product pyacq-host -Xswiftc -static-stdlib
+	@mkdir -p build/bin
+	install -m 0755 .build-lib/release/pyacq-nodegroup .build-lib/release/pyacq-host build/bin/
+	@echo "built $(LIB) ($$(du -h $(LIB) | cut -f1)) and build/bin/pyacq-nodegroup, build/bin/pyacq-host"
 
 tool: deps
 	$(SWIFT_RELEASE) --product pyacq
 
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/lib/cmake/pyacq
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 build/bin/pyacq-nodegroup build/bin/pyacq-host $(DESTDIR)$(PREFIX)/bin/
 	ln -sf libpyacq.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libpyacq.so.$(ABI)
 	ln -sf libpyacq.so.$(ABI) $(DESTDIR)$(PREFIX)/lib/libpyacq.so
 	install -m 0644 include/pyacq.h $(DESTDIR)$(PREFIX)/include/

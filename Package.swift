@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
         .target(name: "PyAcqNodes", dependencies: ["PyAcqCore"]),
         .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ", "CPyAcqSupport"]),
-        .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "CZeroMQ"]),
+        .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "CZeroMQ", "CPyAcqSupport"]),
         .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader"]),
         .executableTarget(name: "pyacq-nodegroup", dependencies: ["PyAcqProcess"]),
         .executableTarget(name: "pyacq-host", dependencies: ["PyAcqProcess", "PyAcqRPC", "PyAcqCore"]),

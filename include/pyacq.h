@@ -95,6 +95,7 @@ typedef struct pyacq_rpc_server pyacq_rpc_server; /* RPC server running in its o
 typedef struct pyacq_rpc_client pyacq_rpc_client; /* connection to one RPC server */
 typedef struct pyacq_proxy pyacq_proxy;           /* reference to an object on an RPC server */
 typedef struct pyacq_future pyacq_future;         /* pending result of an asynchronous call */
+typedef struct pyacq_manager pyacq_manager;       /* a Manager of node groups across hosts */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Library                                                                                  */
@@ -373,6 +374,68 @@ PYACQ_API void pyacq_proxy_destroy(pyacq_proxy *proxy);
 /* Connects an input stream to a remote output stream given by proxy (its params are fetched
  * by value, as pyacq's InputStream.connect does). */
 PYACQ_API int pyacq_input_connect_proxy(pyacq_input *stream, pyacq_proxy *output);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Distributed graphs: Manager, Host, NodeGroup, Node (PROTOCOL §5, §7, §14)                  */
+/*                                                                                          */
+/* Node groups, nodes and their streams are reached through pyacq_proxy handles, so every   */
+/* proxy function above works on them too. Node group processes are `pyacq-nodegroup`      */
+/* executables found next to the running program, or at $PYACQ_NODEGROUP_EXECUTABLE.        */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Creates a Manager. mode "local": in this process (served by an RPC thread, with a log
+ * server printing the node groups' log records to stderr); "rpc": in a spawned child process
+ * named manager_proc. */
+PYACQ_API int pyacq_manager_create(pyacq_manager **out, const char *mode);
+
+/* A proxy to the Manager itself (for any method of PROTOCOL §7.2). */
+PYACQ_API int pyacq_manager_proxy(pyacq_manager *manager, pyacq_proxy **proxy_out);
+
+/* Connects to the Host served at `address` (a `pyacq-host` or a Python host_server) and
+ * returns a proxy to it (pyacq's get_host). */
+PYACQ_API int pyacq_manager_add_host(pyacq_manager *manager, const char *address, pyacq_proxy **host_out);
+
+/* Spawns a node group process named `name` (NULL = automatic) on the host at `host_address`
+ * (NULL = the manager's own machine). `options_json` (may be NULL) is passed to the Host, e.g.
+ * {"executable": "/path/to/pyacq-nodegroup"}. */
+PYACQ_API int pyacq_manager_create_nodegroup(pyacq_manager *manager, const char *name, const char *host_address,
+                                             const char *options_json, pyacq_proxy **nodegroup_out);
+
+/* JSON array of proxies to the live node groups. Free with pyacq_free. */
+PYACQ_API int pyacq_manager_list_nodegroups(pyacq_manager *manager, char **json_out);
+
+PYACQ_API int pyacq_manager_start_all_nodes(pyacq_manager *manager);
+PYACQ_API int pyacq_manager_stop_all_nodes(pyacq_manager *manager);
+
+/* Closes every node group (their processes exit) and, in "rpc" mode, the manager process. */
+PYACQ_API int pyacq_manager_close(pyacq_manager *manager);
+
+/* Closes if needed and frees the handle. */
+PYACQ_API void pyacq_manager_destroy(pyacq_manager *manager);
+
+/* Creates a node of a registered type (e.g. "NumpyDeviceBuffer") in a node group. */
+PYACQ_API int pyacq_nodegroup_create_node(pyacq_proxy *nodegroup, const char *type_name, const char *node_name,
+                                          pyacq_proxy **node_out);
+
+/* Node types registered in this process, as a JSON array of names. Free with pyacq_free. */
+PYACQ_API int pyacq_list_node_types(char **json_out);
+
+/* Node lifecycle. `kwargs_json` holds the node's configure keywords (may be NULL). */
+PYACQ_API int pyacq_node_configure(pyacq_proxy *node, const char *kwargs_json);
+PYACQ_API int pyacq_node_initialize(pyacq_proxy *node);
+PYACQ_API int pyacq_node_start(pyacq_proxy *node);
+PYACQ_API int pyacq_node_stop(pyacq_proxy *node);
+PYACQ_API int pyacq_node_close(pyacq_proxy *node);
+
+/* A proxy to a node's output / input stream `name` (NULL: the node's only one). */
+PYACQ_API int pyacq_node_output(pyacq_proxy *node, const char *name, pyacq_proxy **stream_out);
+PYACQ_API int pyacq_node_input(pyacq_proxy *node, const char *name, pyacq_proxy **stream_out);
+
+/* Configures a remote output stream with stream params. */
+PYACQ_API int pyacq_stream_configure(pyacq_proxy *output, const char *params_json);
+
+/* Connects a remote input stream to a (remote) output stream. */
+PYACQ_API int pyacq_stream_connect(pyacq_proxy *input, pyacq_proxy *output);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include "pyacq_support.h"
@@ -22,4 +23,12 @@ void libpyacq_set_thread_name(const char *name) {
     strncpy(truncated, name, sizeof truncated - 1);
     truncated[sizeof truncated - 1] = 0;
     pthread_setname_np(pthread_self(), truncated);
+}
+
+// The file this code was loaded from (libpyacq.so, or the executable it is linked into):
+// spawned helper programs are looked up next to it.
+const char *libpyacq_module_path(void) {
+    Dl_info info;
+    if (dladdr((void *)&libpyacq_module_path, &info) && info.dli_fname) return info.dli_fname;
+    return "";
 }

@@ -40,9 +40,21 @@ public enum Bootstrap {
             return 3
         }
         guard let server else { return 1 }
+        watchParent()
         Logging.info("RPC server for process \(ProcessNames.process) running at \(server.address)")
         server.serveForever()
         return 0
+    }
+
+    /// A spawned process must not outlive the process that spawned it (a Manager killed with
+    /// kill -9 cannot close its node groups): exit when our parent changes.
+    static func watchParent() {
+        let parent = getppid()
+        _ = PosixThread(name: "parent-watch") {
+            while getppid() == parent { sleepSeconds(0.2) }
+            writeError("pyacq-nodegroup \(ProcessNames.process): parent process \(parent) is gone; exiting\n")
+            _exit(0)
+        }
     }
 
     /// Sends the status every 10 ms until any reply arrives (at most 10 s).

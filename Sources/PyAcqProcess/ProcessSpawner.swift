@@ -1,3 +1,4 @@
+import CPyAcqSupport
 import CZeroMQ
 import PyAcqCore
 import PyAcqRPC
@@ -15,14 +16,21 @@ public final class ProcessSpawner: @unchecked Sendable {
     public let child: ChildProcess
     private var forwarders: [PosixThread] = []
 
-    /// The executable that bootstraps Swift children: `pyacq-nodegroup` next to this program.
+    /// The executable that bootstraps Swift children: `$PYACQ_NODEGROUP_EXECUTABLE`, else
+    /// `pyacq-nodegroup` next to libpyacq.so (or in ../bin), next to this program, or on PATH.
     public static var defaultExecutable: String {
         if let override = environmentVariable("PYACQ_NODEGROUP_EXECUTABLE") { return override }
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let selfPath = n > 0 ? String(cString: buffer) : "pyacq"
-        let dir = selfPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        return dir + "/pyacq-nodegroup"
+        let program = n > 0 ? String(cString: buffer) : ""
+        let module = String(cString: libpyacq_module_path())
+        var candidates: [String] = []
+        for file in [module, program] where file.contains("/") {
+            let dir = String(file[..<file.lastIndex(of: "/")!])
+            candidates += [dir + "/pyacq-nodegroup", dir + "/../bin/pyacq-nodegroup"]
+        }
+        for dir in (environmentVariable("PATH") ?? "").split(separator: ":") { candidates.append("\(dir)/pyacq-nodegroup") }
+        return candidates.first { access($0, X_OK) == 0 } ?? "pyacq-nodegroup"
     }
 
     /// - Parameters:

@@ -463,7 +463,13 @@ function t_python_send(cls, layout, params)
   in = pyacq.InputStream('Orientation', orient);
   in.connect(lines{1});
   for k = 1:nchunks
-    [idx, y] = in.recv(10000);
+    try
+      [idx, y] = in.recv(10000);
+    catch err
+      [rc, lines, perr] = specpeer_finish(peer);
+      error('test:check', 'chunk %d: %s; input stats %s; peer exit %d, output: %s %s', k, err.message, ...
+            jsonencode(in.stats()), rc, strjoin(lines, ' | '), perr);
+    end
     first = 7 + (k - 1) * len;
     check(idx == first + len, 'chunk %d index %d', k, idx);
     expected = ramp_chunk(first, len, nchan, cls);

@@ -39,5 +39,6 @@ static inline int pyacq_errno(void) { return errno; }
 void libpyacq_set_last_error(const char *message);
 const char *libpyacq_last_error(void);
 void libpyacq_set_thread_name(const char *name);
+const char *libpyacq_module_path(void);
 
 #endif

@@ -51,6 +51,13 @@ public struct ObjectProxy: Equatable, Sendable {
         try client().call("get_obj", options: .map(["obj": wireValue]), returnType: "value", timeoutMs: timeoutMs)
     }
 
+    /// `_undefer()`: resolves the attribute path on the server and returns a proxy to the
+    /// object itself (or its value, with `returnType: "value"`).
+    public func resolved(returnType: String = "proxy", timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> ObjectProxyOrValue {
+        let c = try client()
+        return c.wrap(try c.call("get_obj", options: .map(["obj": wireValue]), returnType: returnType, timeoutMs: timeoutMs))
+    }
+
     /// `_delete()`: drops this proxy's reference on the server.
     public func delete() throws(PyAcqError) {
         _ = try client().call("delete", options: .map(["obj_id": .int(reference.objectId), "ref_id": .int(reference.referenceId)]))
