@@ -32,8 +32,10 @@ lib: deps
 	install -m 0755 .build-lib/release/pyacq-nodegroup .build-lib/release/pyacq-host build/bin/
 	@echo "built $(LIB) ($$(du -h $(LIB) | cut -f1)) and build/bin/pyacq-nodegroup, build/bin/pyacq-host"
 
+# The command-line tool and the NodeGroup program it spawns (next to each other).
 tool: deps
 	$(SWIFT_RELEASE) --product pyacq
+	$(SWIFT_RELEASE) --product pyacq-nodegroup
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
@@ -66,7 +68,7 @@ test-c: lib
 	tests/c/run.sh
 
 test-demo: tool
-	.build-lib/release/pyacq demo --seconds 0.5
+	.build-lib/release/pyacq demo --seconds 1
 
 bench: lib tool
 	benchmarks/run.sh

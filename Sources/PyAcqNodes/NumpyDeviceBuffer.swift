@@ -21,6 +21,18 @@ public final class NumpyDeviceBuffer: Node, @unchecked Sendable {
     private var channelNames: [String] = []
     private var thread: PosixThread?
     private let running = Atomic<Bool>(false)
+    /// Monotonic time of the last start (shared by the processes of one machine): sample k is
+    /// due at `startTime + k × sample_interval`, which gives consumers their latency.
+    public private(set) var startTime = 0.0
+
+    public override func attribute(_ attributeName: String) -> Value? {
+        switch attributeName {
+        case "start_time": return .double(startTime)
+        case "sample_interval": return .double(sampleInterval)
+        case "chunksize": return .int(chunksize)
+        default: return nil
+        }
+    }
 
     public override func didConfigure(_ kwargs: ValueMap) throws(PyAcqError) {
         let allowed: Set<String> = ["nb_channel", "sample_interval", "chunksize", "buffer", "channel_names"]
@@ -83,8 +95,9 @@ public final class NumpyDeviceBuffer: Node, @unchecked Sendable {
         let rows = buffer.shape[0], chunk = chunksize, bytesPerRow = channels * buffer.dtype.itemsize
         let source = buffer
         running.store(true, ordering: .releasing)
+        startTime = monotonicSeconds()
+        let start = startTime
         thread = PosixThread(name: "\(name)-device") { [self] in
-            let start = monotonicSeconds()
             var sent = 0
             while running.load(ordering: .acquiring) {
                 let due = start + Double(sent / chunk + 1) * period

@@ -37,3 +37,8 @@ public enum ProcessModules {
         RemoteModules.register("pyacq.core.manager", RemoteModule(name: "pyacq.core.manager", interface: manager))
     }
 }
+
+/// The registered node types (after `ProcessModules.register()`).
+public enum NodeTypes {
+    public static var names: [String] { NodeRegistry.names }
+}

@@ -7,10 +7,14 @@ struct PyAcqTool: ParsableCommand {
         commandName: "pyacq",
         abstract: "libpyacq: distributed data acquisition and stream processing, wire-compatible with pyacq.",
         discussion: """
-        Start with `pyacq demo`: a producer process streams a 16-channel signal to this process over \
-        plaindata/tcp and over shared memory, and every sample is checked on arrival.
+        Start with `pyacq demo`: a Manager spawns two NodeGroup processes, a simulated 16-channel \
+        device streams to the second one over TCP, which hands the signal to this process through \
+        shared memory; every sample is checked and the signal is shown live.
+
+        To spread a graph over machines, run `pyacq host tcp://<this machine's IP>:<port>` on each \
+        machine and give those addresses to a Manager (Python: manager.get_host(address)).
         """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, DemoProducerCommand.self]
+        subcommands: [DemoCommand.self, HostCommand.self, NodesCommand.self]
     )
 }
