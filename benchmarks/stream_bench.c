@@ -19,6 +19,9 @@
  *                           really reaches the consumer.
  *   sharedmem_read_<n>      same, copying with pyacq_ringbuffer_read (which also checks for
  *                           overrun) after an index-only pyacq_input_recv.
+ *   sharedmem_touch_<n>     same, but the consumer works in place: it reads one word of every
+ *                           64-byte line of the borrowed view (all of the chunk's cache lines
+ *                           come to the consumer's core, nothing is copied).
  *   memcpy_aligned_<n>      memcpy of one chunk between 64-byte-aligned buffers (cache-warm).
  *   memcpy_misaligned16_<n> the same with the destination at +16 bytes, where the data area of
  *                           a pyacq shared-memory file starts (page + 16).
@@ -178,7 +181,7 @@ typedef struct {
     pyacq_output *out;
     pyacq_input *in;
     pyacq_ringbuffer *ring; /* sharedmem_read */
-    int shm_mode;           /* 0 plaindata, 1 sharedmem view + memcpy, 2 sharedmem ringbuffer_read */
+    int shm_mode;           /* 0 plaindata, 1 sharedmem view + memcpy, 2 ringbuffer_read, 3 view, touched */
     /* raw zmq */
     void *pub, *sub;
     /* memcpy pipeline */
@@ -233,6 +236,15 @@ static float *make_chunk(size_t bytes) {
     return data;
 }
 
+/* Ring length of the sharedmem runs, in chunks: ~1 MiB for the small chunks, 16 and 8 chunks
+ * for the larger ones ($BENCH_RING_CHUNKS overrides). The producer keeps at most half of it
+ * (and at most 64 chunks, far below the PUB high-water mark) ahead of the consumer. */
+static int ring_chunks_for(int nsamp) {
+    const char *env = getenv("BENCH_RING_CHUNKS");
+    if (env != NULL && atoi(env) >= 2) return atoi(env);
+    return nsamp >= 16384 ? 8 : nsamp >= 1024 ? 16 : 1024;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* libpyacq                                                                                  */
 /* ---------------------------------------------------------------------------------------- */
@@ -260,6 +272,16 @@ static void *consume_pyacq(void *arg) {
             }
             memcpy(dst, view.data, r->chunk_bytes);
             first = dst[0];
+        } else if (r->shm_mode == 3) {
+            /* Read one 8-byte word per cache line, as a consumer working in place would. */
+            const unsigned char *p = view.data;
+            uint64_t acc = 0, w;
+            for (size_t off = 0; off < r->chunk_bytes; off += 64) {
+                memcpy(&w, p + off, sizeof w);
+                acc ^= w;
+            }
+            __asm__ volatile("" : : "r"(acc));
+            memcpy(&first, view.data, sizeof first);
         } else {
             memcpy(&first, view.data, sizeof first); /* plaindata: the bytes are already here */
         }
@@ -274,8 +296,7 @@ static result_t run_pyacq(const char *proto, int nsamp, int shm_mode) {
     char params[512];
     long window = plain_window;
     if (shm_mode) {
-        /* A ring of 1024 chunks (1 MiB) for the small chunks, 16 and 4 chunks for the larger. */
-        int ring_chunks = nsamp >= 16384 ? 4 : nsamp >= 1024 ? 16 : 1024;
+        int ring_chunks = ring_chunks_for(nsamp);
         window = ring_chunks / 2 < 64 ? ring_chunks / 2 : 64; /* and far below the PUB HWM */
         snprintf(params, sizeof params,
                  "{\"protocol\": \"%s\", \"interface\": \"127.0.0.1\", \"port\": \"*\", \"transfermode\": \"sharedmem\","
@@ -466,7 +487,7 @@ out:
 static result_t run_pipeline(int nsamp) {
     run_t r;
     run_init(&r, nsamp, 0);
-    r.pipe_chunks = nsamp >= 16384 ? 4 : nsamp >= 1024 ? 16 : 1024; /* as the sharedmem runs */
+    r.pipe_chunks = ring_chunks_for(nsamp); /* as the sharedmem runs */
     r.window = r.pipe_chunks / 2 < 64 ? r.pipe_chunks / 2 : 64;
     size_t size = 16 + (size_t)r.pipe_chunks * r.chunk_bytes;
     r.pipe_ring = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -571,8 +592,9 @@ int main(int argc, char **argv) {
 
     for (int si = 0; si < 3; si++) {
         int n = sizes[si];
-        /* 0-2 plaindata, 3-5 zmq, 6 shm view, 7 shm read, 8 memcpy, 9 misaligned, 10 pipeline */
-        figure_t f[11];
+        /* 0-2 plaindata, 3-5 zmq, 6 shm view, 7 shm read, 8 memcpy, 9 misaligned, 10 pipeline,
+         * 11 shm touch */
+        figure_t f[12];
         memset(f, 0, sizeof f);
         for (int p = 0; p < 3; p++) {
             snprintf(f[p].name, sizeof f[p].name, "plaindata_%s_%d", protos[p], n);
@@ -583,25 +605,28 @@ int main(int argc, char **argv) {
         snprintf(f[8].name, sizeof f[8].name, "memcpy_aligned_%d", n);
         snprintf(f[9].name, sizeof f[9].name, "memcpy_misaligned16_%d", n);
         snprintf(f[10].name, sizeof f[10].name, "memcpy_pipeline_%d", n);
+        snprintf(f[11].name, sizeof f[11].name, "sharedmem_touch_%d", n);
 
         /* Interleaved repetitions: a slow moment of the machine hits every variant alike. */
         for (int rep = 0; rep < reps; rep++) {
-            for (int i = 0; i < 11; i++) {
+            for (int i = 0; i < 12; i++) {
                 if (!selected(f[i].name)) continue;
                 result_t r;
                 if (i < 3) r = run_pyacq(protos[i], n, 0);
                 else if (i < 6) r = run_zmq(protos[i - 3], n);
                 else if (i < 8) r = run_pyacq("tcp", n, i - 5);
                 else if (i < 10) r = run_memcpy(n, i == 8 ? 0 : 16);
-                else r = run_pipeline(n);
+                else if (i == 10) r = run_pipeline(n);
+                else r = run_pyacq("tcp", n, 3);
                 f[i].runs[f[i].n++] = r;
             }
         }
-        for (int i = 0; i < 11; i++) summarize(&f[i]);
+        for (int i = 0; i < 12; i++) summarize(&f[i]);
         for (int p = 0; p < 3; p++) report(&f[p], &f[3 + p], 1);        /* pyacq vs raw zmq */
         for (int p = 0; p < 3; p++) report(&f[3 + p], &f[8], 0);        /* raw zmq vs memcpy */
         report(&f[6], &f[8], 1);                                        /* sharedmem vs memcpy */
         report(&f[7], &f[8], 1);
+        report(&f[11], &f[8], 1);
         report(&f[10], &f[8], 0);                                       /* hand-made pipeline vs memcpy */
         report(&f[9], &f[8], 0);                                        /* alignment */
         report(&f[8], &f[9], 0);

@@ -3,7 +3,8 @@ import PyAcqCore
 /// Registers the node types this module provides (idempotent).
 public enum BuiltinNodes {
     public static func register() {
-        for type in [NumpyDeviceBuffer.self, StreamConverter.self, ChannelSplitter.self] as [Node.Type] {
+        for type in [NumpyDeviceBuffer.self, StreamConverter.self, ChannelSplitter.self, SosFilter.self, OverlapFiltfilt.self,
+                     AnalogTrigger.self, DigitalTrigger.self, TriggerAccumulator.self, RawRecorder.self] as [Node.Type] {
             try? NodeRegistry.register(type)
         }
     }

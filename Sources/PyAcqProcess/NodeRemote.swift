@@ -26,6 +26,12 @@ extension Node: RemoteObject {
         case "closed": return method { _ throws(PyAcqError) in .bool(self.isClosed) }
         case "inputs": return streams(inputs)
         case "outputs": return streams(outputs)
+        case "params": return .object(NodeParameters(node: self))
+        case "set_params":
+            return method { call throws(PyAcqError) in
+                for (key, value) in call.keywordMap { try self.setParameter(key, value) }
+                return .null
+            }
         case "input": return .object(try input)
         case "output": return .object(try output)
         default:
@@ -65,6 +71,32 @@ final class StreamDictionary: RemoteObject {
                 let key = try call.string(0, "key")
                 return .value(.bool(entries.contains { $0.0 == key }))
             })
+        default: return nil
+        }
+    }
+}
+
+/// `node.params`: runtime parameters by name (`node.params["threshold"] = 0.5` sends a
+/// fire-and-forget `__setitem__`).
+final class NodeParameters: RemoteObject {
+    let node: Node
+    init(node: Node) { self.node = node }
+    var remoteTypeString: String { "<class 'pyacq.core.node.Parameters'>" }
+
+    func remoteAttribute(_ name: String) throws(PyAcqError) -> RemoteEntity? {
+        switch name {
+        case "__getitem__":
+            return .method(RemoteMethod(name) { [node] call throws(PyAcqError) in
+                let key = try call.string(0, "key")
+                guard let value = node.parameter(key) else { throw PyAcqError(.index, "'\(key)'", exceptionType: "KeyError") }
+                return .value(value)
+            })
+        case "__setitem__":
+            return .method(RemoteMethod(name) { [node] call throws(PyAcqError) in
+                try node.setParameter(try call.string(0, "key"), try call.required(1, "value"))
+                return .none
+            })
+        case "keys": return .method(RemoteMethod(name) { [node] _ throws(PyAcqError) in .value(.array(node.parameterNames.map { .string($0) })) })
         default: return nil
         }
     }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # MATLAB binding tests, run with GNU Octave (octave-cli).
 #   tests/matlab/run.sh [FILTER]     FILTER: run only tests whose name contains it
-# Builds the MEX gateway into build/matlab from bindings/matlab/pyacq_mex.c against
-# build/lib/libpyacq.so (run `make lib` first), runs tests/matlab/test_streams.m, then checks
+# Builds the MEX gateway into build/matlab from bindings/matlab/pyacq_mex.c against a snapshot
+# of build/lib/libpyacq.so (run `make lib` first), runs tests/matlab/test_streams.m, then checks
 # that Octave exits cleanly while handles are still live. The last line is always
 #   matlab-tests: N passed, M failed
 # and the exit code is non-zero if anything failed (including an Octave crash).
@@ -30,11 +30,19 @@ if [ ! -e "$ROOT/build/lib/libpyacq.so" ]; then
   finish 0 1
 fi
 
+# Test against a snapshot of the library: `make lib` copies over build/lib/libpyacq.so.* in
+# place, which would crash (SIGBUS/SIGSEGV) an Octave that has it mapped, should another
+# build run during the tests. The snapshot is replaced atomically (mv), never overwritten.
+LIBSNAP=$OUT/lib
+mkdir -p "$LIBSNAP"
+cp -L "$ROOT/build/lib/libpyacq.so" "$LIBSNAP/.libpyacq.so.tmp" && mv -f "$LIBSNAP/.libpyacq.so.tmp" "$LIBSNAP/libpyacq.so.0"
+ln -sf libpyacq.so.0 "$LIBSNAP/libpyacq.so"
+
 OCT=("$OCTAVE" --no-gui --norc --quiet --no-window-system)
 PATHS="addpath('$ROOT/bindings/matlab'); addpath('$OUT'); addpath('$ROOT/tests/matlab');"
 
 # 1. build the gateway (warnings are errors for our own source)
-if ! "${OCT[@]}" --eval "addpath('$ROOT/bindings/matlab'); setenv('CFLAGS', [getenv('CFLAGS') ' -Wall -Wextra -Werror']); build_mex('OutDir', '$OUT');"; then
+if ! "${OCT[@]}" --eval "addpath('$ROOT/bindings/matlab'); setenv('CFLAGS', [getenv('CFLAGS') ' -Wall -Wextra -Werror']); build_mex('OutDir', '$OUT', 'LibDir', '$LIBSNAP', 'IncludeDir', '$ROOT/include');"; then
   echo "FAIL build: build_mex failed"
   finish 0 1
 fi

@@ -210,13 +210,13 @@ def test_recv_without_data_poll_and_empty_queue():
         assert stream.poll(timeout=0) is False
         for k in range(5):
             output.send(chunk("float32", 2, start=2 * k))
-        assert stream.poll(timeout=TIMEOUT) is True
+        assert stream.poll(timeout=TIMEOUT * 1000) is True  # milliseconds, as pyacq
         assert stream.recv(return_data=False, timeout=TIMEOUT) == (2, None)
         assert stream.recv(timeout=TIMEOUT)[0] == 4
         # the three others are queued (or arriving): drain them by index
         discarded = 0
         while discarded < 3:
-            assert stream.poll(timeout=TIMEOUT)
+            assert stream.poll(timeout=TIMEOUT * 1000)
             discarded += stream.empty_queue()
         assert discarded == 3
         assert stream.poll(timeout=0) is False

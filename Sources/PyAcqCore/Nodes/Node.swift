@@ -161,6 +161,13 @@ open class Node: @unchecked Sendable {
     open func didStart() throws(PyAcqError) {}
     open func didStop() throws(PyAcqError) {}
     open func didClose() throws(PyAcqError) {}
+    /// Runtime parameters (pyacq's `node.params[...]`), changeable while running.
+    open var parameterNames: [String] { [] }
+    open func parameter(_ name: String) -> Value? { nil }
+    open func setParameter(_ name: String, _ value: Value) throws(PyAcqError) {
+        throw PyAcqError(.badParams, "\(Self.typeName) has no parameter '\(name)' (parameters: \(parameterNames.joined(separator: ", ")))", exceptionType: "KeyError")
+    }
+
     /// Node-specific methods reachable by name from remote peers and the C ABI (e.g. a
     /// trigger's `set_threshold`); nil when the node has no such method.
     open func callMethod(_ method: String, args: [Value], kwargs: ValueMap) throws(PyAcqError) -> Value? { nil }

@@ -53,6 +53,25 @@ public final class InputStream: @unchecked Sendable {
 
     public var isConnected: Bool { lock.withLock { socket != nil } }
 
+    /// How a proxy to a remote OutputStream becomes its params (installed by the RPC layer,
+    /// which fetches `params` by value as pyacq does, PROTOCOL §8.3).
+    nonisolated(unsafe) public static var remoteParamsFetcher: ((ProxyReference) throws(PyAcqError) -> ValueMap)?
+
+    /// Connects to a params map or to a proxy to an output stream.
+    public func connect(to target: Value) throws(PyAcqError) {
+        switch target {
+        case .map(let params):
+            try connect(params)
+        case .proxy(let ref):
+            guard let fetch = InputStream.remoteParamsFetcher else {
+                throw PyAcqError(.state, "connecting to a remote output needs the RPC layer")
+            }
+            try connect(try fetch(ref))
+        default:
+            throw PyAcqError(.invalidArgument, "connect() takes an OutputStream, a proxy to one, or a params dict; got \(target.kindName)", exceptionType: "TypeError")
+        }
+    }
+
     /// Connects to a producer described by its params map.
     public func connect(_ producerParams: ValueMap) throws(PyAcqError) {
         try lock.withLock { () throws(PyAcqError) in

@@ -25,9 +25,15 @@ public enum JSON {
         public var pythonSeparators = false
         /// Escape every non-ASCII character as `\uXXXX` (Python's `ensure_ascii`).
         public var asciiOnly = false
-        public init(pythonSeparators: Bool = false, asciiOnly: Bool = false) {
+        /// Pretty-print with this many spaces per level (Python's `indent`); nil = one line.
+        public var indent: Int?
+        /// Write map keys in sorted order (Python's `sort_keys`).
+        public var sortKeys = false
+        public init(pythonSeparators: Bool = false, asciiOnly: Bool = false, indent: Int? = nil, sortKeys: Bool = false) {
             self.pythonSeparators = pythonSeparators
             self.asciiOnly = asciiOnly
+            self.indent = indent
+            self.sortKeys = sortKeys
         }
         public static let compact = Style()
         public static let python = Style(pythonSeparators: true, asciiOnly: true)
@@ -43,11 +49,17 @@ public enum JSON {
     public static func encode(_ value: Value, style: Style = .compact) throws(EncodeError) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        try write(value, into: &out, style: style)
+        try write(value, into: &out, style: style, depth: 0)
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func write(_ value: Value, into out: inout [UInt8], style: Style) throws(EncodeError) {
+    /// The separator between items: `", "` / `","`, or a newline and indentation.
+    static func itemBreak(_ style: Style, depth: Int, first: Bool) -> String {
+        if let indent = style.indent { return (first ? "" : ",") + "\n" + String(repeating: " ", count: indent * depth) }
+        return first ? "" : (style.pythonSeparators ? ", " : ",")
+    }
+
+    static func write(_ value: Value, into out: inout [UInt8], style: Style, depth: Int) throws(EncodeError) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -58,18 +70,21 @@ public enum JSON {
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out.append(contentsOf: (style.pythonSeparators ? ", " : ",").utf8) }
-                try write(item, into: &out, style: style)
+                out.append(contentsOf: itemBreak(style, depth: depth + 1, first: i == 0).utf8)
+                try write(item, into: &out, style: style, depth: depth + 1)
             }
+            if !items.isEmpty, style.indent != nil { out.append(contentsOf: itemBreak(style, depth: depth, first: true).utf8) }
             out.append(UInt8(ascii: "]"))
         case .map(let map):
             out.append(UInt8(ascii: "{"))
-            for (i, entry) in map.entries.enumerated() {
-                if i > 0 { out.append(contentsOf: (style.pythonSeparators ? ", " : ",").utf8) }
+            let entries = style.sortKeys ? map.entries.sorted { $0.key < $1.key } : map.entries
+            for (i, entry) in entries.enumerated() {
+                out.append(contentsOf: itemBreak(style, depth: depth + 1, first: i == 0).utf8)
                 writeString(entry.key, into: &out, asciiOnly: style.asciiOnly)
-                out.append(contentsOf: (style.pythonSeparators ? ": " : ":").utf8)
-                try write(entry.value, into: &out, style: style)
+                out.append(contentsOf: (style.pythonSeparators || style.indent != nil ? ": " : ":").utf8)
+                try write(entry.value, into: &out, style: style, depth: depth + 1)
             }
+            if !entries.isEmpty, style.indent != nil { out.append(contentsOf: itemBreak(style, depth: depth, first: true).utf8) }
             out.append(UInt8(ascii: "}"))
         case .bytes, .ndarray, .proxy, .datetime, .date:
             throw EncodeError(message: "a \(value.kindName) value has no plain JSON form")

@@ -42,25 +42,15 @@ extension OutputStream: RemoteObject {
 extension InputStream: RemoteObject {
     public var remoteTypeString: String { "<class 'pyacq.core.stream.inputstream.InputStream'>" }
 
-    /// Connects to what `target` designates: a params map, a local OutputStream, or a proxy to a
-    /// remote one whose params are fetched by value (PROTOCOL §8.3).
+    /// Connects to a params map, a local OutputStream, or a proxy to a remote one whose params
+    /// are fetched by value (PROTOCOL §8.3).
     public func connect(to target: Value, server: RPCServer?) throws(PyAcqError) {
-        switch target {
-        case .map(let params):
-            try connect(params)
-        case .proxy(let ref):
-            if let server, ref.rpcAddress == server.address, case .object(let object) = try server.resolve(ref),
-               let output = object as? OutputStream {
-                try connect(output.params.map)
-                return
-            }
-            guard case .map(let params) = try ObjectProxy(ref).attribute("params").value() else {
-                throw PyAcqError(.badParams, "the remote output's params are not a dict", exceptionType: "TypeError")
-            }
-            try connect(params)
-        default:
-            throw PyAcqError(.invalidArgument, "connect() takes an OutputStream, a proxy to one, or a params dict; got \(target.kindName)", exceptionType: "TypeError")
+        if case .proxy(let ref) = target, let server, ref.rpcAddress == server.address,
+           case .object(let object) = try server.resolve(ref), let output = object as? OutputStream {
+            try connect(output.params.map)
+            return
         }
+        try connect(to: target)
     }
 
     static let remoteInterface: RemoteInterface<InputStream> = {
@@ -115,6 +105,17 @@ func millis(_ seconds: Value?) -> Int {
 /// `pyacq.core.stream`: constructors for streams created by remote peers.
 public enum StreamModule {
     public static func register() {
+        InputStream.remoteParamsFetcher = { ref throws(PyAcqError) in
+            // A proxy to this thread's own server resolves locally; others are asked over RPC.
+            if let server = ThreadState.current.server, ref.rpcAddress == server.address,
+               case .object(let object) = try server.resolve(ref), let output = object as? OutputStream {
+                return output.params.map
+            }
+            guard case .map(let params) = try ObjectProxy(ref).attribute("params").value() else {
+                throw PyAcqError(.badParams, "the remote output's params are not a dict", exceptionType: "TypeError")
+            }
+            return params
+        }
         var i = RemoteInterface<RemoteModule>()
         i.method("OutputStream") { _, call throws(PyAcqError) in
             .object(OutputStream(spec: call.argument(0, "spec")?.mapValue ?? [:], name: call.argument(1, "name")?.stringValue ?? ""))

@@ -22,12 +22,12 @@ import glob
 import os
 import sys
 
-from .errors import STATUS_EXCEPTIONS, LibraryError, PyAcqError
+from .errors import STATUS_EXCEPTIONS, LibraryError, PyAcqError, RemoteError, remote_error
 
 __all__ = [
     "ABI_VERSION", "MAX_NDIM", "lib", "library_path", "check", "last_error", "status_name",
     "take_string", "pyacq_view", "OutputHandle", "InputHandle", "RingBufferHandle",
-    "Int64Array",
+    "Int64Array", "ServerHandle", "ClientHandle", "ProxyHandle", "FutureHandle", "ManagerHandle",
 ]
 
 #: The ABI this binding is written for (PYACQ_ABI_VERSION of include/pyacq.h).
@@ -121,10 +121,35 @@ class _pyacq_ringbuffer(ctypes.Structure):
     """Opaque struct pyacq_ringbuffer."""
 
 
+class _pyacq_rpc_server(ctypes.Structure):
+    """Opaque struct pyacq_rpc_server."""
+
+
+class _pyacq_rpc_client(ctypes.Structure):
+    """Opaque struct pyacq_rpc_client."""
+
+
+class _pyacq_proxy(ctypes.Structure):
+    """Opaque struct pyacq_proxy."""
+
+
+class _pyacq_future(ctypes.Structure):
+    """Opaque struct pyacq_future."""
+
+
+class _pyacq_manager(ctypes.Structure):
+    """Opaque struct pyacq_manager."""
+
+
 OutputHandle = ctypes.POINTER(_pyacq_output)
 InputHandle = ctypes.POINTER(_pyacq_input)
 RingBufferHandle = ctypes.POINTER(_pyacq_ringbuffer)
 Int64Array = ctypes.POINTER(ctypes.c_int64)
+ServerHandle = ctypes.POINTER(_pyacq_rpc_server)
+ClientHandle = ctypes.POINTER(_pyacq_rpc_client)
+ProxyHandle = ctypes.POINTER(_pyacq_proxy)
+FutureHandle = ctypes.POINTER(_pyacq_future)
+ManagerHandle = ctypes.POINTER(_pyacq_manager)
 
 _int = ctypes.c_int
 _i32 = ctypes.c_int32
@@ -179,6 +204,56 @@ _PROTOTYPES = {
     "pyacq_ringbuffer_info": (_int, [RingBufferHandle, _P(_i64), _P(_i32), _P(_i64), _StringOut, _P(_int)]),
     "pyacq_ringbuffer_reset_index": (_int, [RingBufferHandle]),
     "pyacq_ringbuffer_destroy": (None, [RingBufferHandle]),
+    # RPC servers
+    "pyacq_rpc_server_start": (_int, [_P(ServerHandle), _str]),
+    "pyacq_rpc_server_address": (_int, [ServerHandle, _StringOut]),
+    "pyacq_rpc_server_publish_output": (_int, [ServerHandle, _str, OutputHandle]),
+    "pyacq_rpc_server_publish_input": (_int, [ServerHandle, _str, InputHandle]),
+    "pyacq_rpc_server_publish_value": (_int, [ServerHandle, _str, _str]),
+    "pyacq_rpc_server_stop": (_int, [ServerHandle]),
+    "pyacq_rpc_server_destroy": (None, [ServerHandle]),
+    # RPC clients
+    "pyacq_rpc_client_create": (_int, [_P(ClientHandle), _str, _int]),
+    "pyacq_rpc_client_get_item": (_int, [ClientHandle, _str, _P(ProxyHandle)]),
+    "pyacq_rpc_client_import": (_int, [ClientHandle, _str, _P(ProxyHandle)]),
+    "pyacq_rpc_client_close_server": (_int, [ClientHandle]),
+    "pyacq_rpc_client_destroy": (None, [ClientHandle]),
+    # proxies and futures
+    "pyacq_proxy_attr": (_int, [ProxyHandle, _str, _P(ProxyHandle)]),
+    "pyacq_proxy_call": (_int, [ProxyHandle, _str, _str, _int, _StringOut]),
+    "pyacq_proxy_call_proxy": (_int, [ProxyHandle, _str, _str, _int, _P(ProxyHandle)]),
+    "pyacq_proxy_call_async": (_int, [ProxyHandle, _str, _str, _P(FutureHandle)]),
+    "pyacq_proxy_call_nowait": (_int, [ProxyHandle, _str, _str]),
+    "pyacq_future_wait": (_int, [FutureHandle, _int, _StringOut]),
+    "pyacq_future_done": (_int, [FutureHandle, _P(_int)]),
+    "pyacq_future_destroy": (None, [FutureHandle]),
+    "pyacq_proxy_get_value": (_int, [ProxyHandle, _int, _StringOut]),
+    "pyacq_proxy_delete": (_int, [ProxyHandle]),
+    "pyacq_proxy_to_json": (_int, [ProxyHandle, _StringOut]),
+    "pyacq_proxy_from_json": (_int, [_str, _P(ProxyHandle)]),
+    "pyacq_proxy_destroy": (None, [ProxyHandle]),
+    "pyacq_input_connect_proxy": (_int, [InputHandle, ProxyHandle]),
+    # managers, node groups, nodes
+    "pyacq_manager_create": (_int, [_P(ManagerHandle), _str]),
+    "pyacq_manager_proxy": (_int, [ManagerHandle, _P(ProxyHandle)]),
+    "pyacq_manager_add_host": (_int, [ManagerHandle, _str, _P(ProxyHandle)]),
+    "pyacq_manager_create_nodegroup": (_int, [ManagerHandle, _str, _str, _str, _P(ProxyHandle)]),
+    "pyacq_manager_list_nodegroups": (_int, [ManagerHandle, _StringOut]),
+    "pyacq_manager_start_all_nodes": (_int, [ManagerHandle]),
+    "pyacq_manager_stop_all_nodes": (_int, [ManagerHandle]),
+    "pyacq_manager_close": (_int, [ManagerHandle]),
+    "pyacq_manager_destroy": (None, [ManagerHandle]),
+    "pyacq_nodegroup_create_node": (_int, [ProxyHandle, _str, _str, _P(ProxyHandle)]),
+    "pyacq_list_node_types": (_int, [_StringOut]),
+    "pyacq_node_configure": (_int, [ProxyHandle, _str]),
+    "pyacq_node_initialize": (_int, [ProxyHandle]),
+    "pyacq_node_start": (_int, [ProxyHandle]),
+    "pyacq_node_stop": (_int, [ProxyHandle]),
+    "pyacq_node_close": (_int, [ProxyHandle]),
+    "pyacq_node_output": (_int, [ProxyHandle, _str, _P(ProxyHandle)]),
+    "pyacq_node_input": (_int, [ProxyHandle, _str, _P(ProxyHandle)]),
+    "pyacq_stream_configure": (_int, [ProxyHandle, _str]),
+    "pyacq_stream_connect": (_int, [ProxyHandle, ProxyHandle]),
 }
 
 
@@ -232,6 +307,8 @@ def check(status, context=None):
     if status == 0:
         return
     message = last_error() or status_name(status)
+    if status == RemoteError.status:
+        raise remote_error(message, context)
     if context:
         message = "%s: %s" % (context, message)
     cls = STATUS_EXCEPTIONS.get(status, PyAcqError)

@@ -6,10 +6,14 @@ below. Each class also derives from the closest built-in exception, so ``except 
 ``except TimeoutError`` / ``except IndexError`` keep working in code written for pyacq.
 """
 
+import builtins
+import re
+
 __all__ = [
     "PyAcqError", "InvalidArgument", "ParamsError", "DTypeError", "StateError", "PyAcqTimeout",
     "PyAcqIOError", "MalformedMessage", "BufferIndexError", "BufferTooSmall", "OverrunError",
-    "ClosedError", "RemoteError", "InternalError", "LibraryError",
+    "ClosedError", "RemoteError", "RemoteCallError", "RemoteCallException", "InternalError", "LibraryError",
+    "remote_error",
 ]
 
 
@@ -95,6 +99,26 @@ class RemoteError(PyAcqError):
     status, status_name = -12, "PYACQ_ERR_REMOTE"
 
 
+class RemoteCallError(RemoteError):
+    """An exception raised by a remote object during an RPC call (pyacq's
+    RemoteCallException). ``type_name`` (alias ``type_str``) is the remote exception type,
+    ``remote_message`` its message and ``traceback`` the remote traceback lines. The class
+    actually raised also derives from the built-in exception named ``type_name`` when there
+    is one (``except KeyError`` catches a remote KeyError)."""
+
+    type_name = None
+    remote_message = ""
+    traceback = ()
+
+    @property
+    def type_str(self):
+        return self.type_name
+
+    @property
+    def tb_str(self):
+        return "".join(self.traceback)
+
+
 class InternalError(PyAcqError):
     """A bug in libpyacq (PYACQ_ERR_INTERNAL): please report it."""
     status, status_name = -99, "PYACQ_ERR_INTERNAL"
@@ -115,3 +139,43 @@ STATUS_EXCEPTIONS = {
                 MalformedMessage, BufferIndexError, BufferTooSmall, OverrunError, ClosedError,
                 RemoteError, InternalError)
 }
+
+
+RemoteCallException = RemoteCallError  # pyacq's name
+
+_REMOTE_CLASSES = {}
+_REMOTE_HEADER = re.compile(r"^remote ([A-Za-z_][\w.]*)(?::\s?(.*?))?(?: \(from (\S+)\))?$")
+
+
+def _remote_class(type_name):
+    """RemoteCallError, combined with the built-in exception `type_name` when one exists."""
+    cls = _REMOTE_CLASSES.get(type_name)
+    if cls is not None:
+        return cls
+    builtin = getattr(builtins, type_name or "", None) if type_name else None
+    cls = RemoteCallError
+    if (isinstance(builtin, type) and issubclass(builtin, Exception) and not issubclass(builtin, Warning)
+            and not issubclass(builtin, RemoteCallError)):
+        try:
+            cls = type("Remote" + type_name, (RemoteCallError, builtin), {"__module__": __name__})
+            cls("probe")  # some built-ins (UnicodeError...) need other constructor arguments
+        except TypeError:
+            cls = RemoteCallError
+    _REMOTE_CLASSES[type_name] = cls
+    return cls
+
+
+def remote_error(message, context=None):
+    """The exception for a PYACQ_ERR_REMOTE status whose pyacq_last_error() is `message`
+    ("remote <Type>: <text> (from <address>)" then the remote traceback lines)."""
+    first, _, rest = message.partition("\n")
+    match = _REMOTE_HEADER.match(first.strip())
+    shown = "%s: %s" % (context, message) if context else message
+    if match is None:  # not a remote exception report (e.g. a malformed reply): no type to tell
+        return RemoteError(shown, RemoteError.status, RemoteError.status_name)
+    type_name, text = match.group(1).rpartition(".")[2], match.group(2) or ""
+    error = _remote_class(type_name)(shown, RemoteError.status, RemoteError.status_name)
+    error.type_name = type_name
+    error.remote_message = text
+    error.traceback = tuple(line + "\n" for line in rest.splitlines())
+    return error

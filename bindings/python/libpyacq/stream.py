@@ -1,9 +1,12 @@
 """OutputStream and InputStream (pyacq's names and calls) over libpyacq's C ABI.
 
-Timeouts are in **seconds** (float; None = wait forever). Long or infinite waits are done in
-short slices so Ctrl-C still interrupts them.
+Units: ``recv(timeout=...)`` and ``wait_for_subscribers(timeout=...)`` take **seconds** (float;
+None = wait forever); ``InputStream.poll(timeout)`` takes **milliseconds**, exactly as pyacq's
+(which hands the value to ZeroMQ). Long or infinite waits are done in short slices so Ctrl-C
+still interrupts them.
 """
 
+import copy
 import ctypes
 import time
 
@@ -49,6 +52,19 @@ def _sliced(call, timeout):
             return status
 
 
+def _poll_ms(timeout):
+    """pyacq's poll timeout: milliseconds (None = forever) -> seconds for _sliced."""
+    if timeout is None:
+        return None
+    try:
+        timeout = float(timeout)
+    except (TypeError, ValueError):
+        raise InvalidArgument("poll timeout must be None or a number of milliseconds, got %r" % (timeout,)) from None
+    if timeout != timeout or timeout < 0:
+        raise InvalidArgument("poll timeout must be None or a number of milliseconds >= 0, got %r" % (timeout,))
+    return timeout / 1000.0
+
+
 def _params_of(source):
     """A params dict from an OutputStream (ours or any object with a `params` dict) or a dict."""
     params = getattr(source, "params", source)
@@ -64,31 +80,56 @@ class OutputStream(HandleOwner):
     """The producing end of a stream (pyacq.OutputStream).
 
     ``spec`` fixes params that configure() may not change (a node's output spec, e.g.
-    ``{"shape": [-1, 16]}``). After configure(), ``params`` is the params dict (with the actual
-    port / pipe name and ``shm_id``) a consumer connects with; like pyacq, you may add
-    informational keys to it (e.g. ``channel_info``) before consumers connect.
+    ``{"shape": [-1, 16]}``); as in pyacq, a node may still edit ``stream.spec`` before
+    configure() (the next configure() uses the edited spec). After configure(), ``params`` is
+    the params dict (with the actual port / pipe name and ``shm_id``) a consumer connects
+    with; like pyacq, you may add informational keys to it (e.g. ``channel_info``) before
+    consumers connect. ``node``: the owning :class:`libpyacq.Node` (its
+    ``after_output_configure(name)`` runs after each configure()).
     """
 
     _kind = "output stream"
 
-    def __init__(self, spec=None, name=""):
+    def __init__(self, spec=None, name="", node=None):
         self.spec = dict(spec or {})
-        self.name = name
+        self.name = name or ""
+        self.node = node
         self.params = {}
         self.dtype = None
+        self._create()
+
+    def _create(self):
         handle = _capi.OutputHandle()
         check(lib.pyacq_output_create(ctypes.byref(handle), to_json(self.spec, "output spec")))
         self._keeper = HandleKeeper(handle, lib.pyacq_output_destroy)
+        self._created_spec = copy.deepcopy(self.spec)
 
     def configure(self, **kwargs):
         """Sets params (defaults < spec < kwargs, PROTOCOL §8.2) and binds the socket (and, for
         sharedmem, creates the shared ring). Configuring again replaces the socket."""
         keeper = self._live()
+        if self.spec != self._created_spec:
+            # The spec was edited (pyacq nodes do it in _configure): a new handle carries it.
+            self._release()
+            lib.pyacq_output_close(keeper.handle)
+            self._create()
+            keeper = self._keeper
         check(lib.pyacq_output_configure(keeper.handle, to_json(kwargs)), "configure %s" % self._describe())
         out = ctypes.c_void_p()
         check(lib.pyacq_output_params(keeper.handle, ctypes.byref(out)))
         self.params = from_json(_capi.take_string(out.value))
         self.dtype = stream_dtype(self.params["dtype"])
+        if self.node is not None:
+            self.node.after_output_configure(self.name)
+
+    @property
+    def configured(self):
+        """True once configure() succeeded (and until close())."""
+        return bool(self.params) and not self.closed
+
+    def reset_buffer_index(self):
+        """pyacq's name of reset_index()."""
+        self.reset_index()
 
     def send(self, data, index=None):
         """Publishes one chunk (axis 0 = samples). `data` is any numpy array (any strides,
@@ -156,32 +197,57 @@ class InputStream(HandleOwner):
 
     _kind = "input stream"
 
-    def __init__(self, spec=None, name=""):
+    def __init__(self, spec=None, name="", node=None):
         self.spec = dict(spec or {})
-        self.name = name
+        self.name = name or ""
+        self.node = node
         self.params = {}
         self.dtype = None
         self._buffer = None
+        self._create()
+
+    def _create(self):
         handle = _capi.InputHandle()
         check(lib.pyacq_input_create(ctypes.byref(handle), to_json(self.spec, "input spec")))
         self._keeper = HandleKeeper(handle, lib.pyacq_input_destroy)
+        self._created_spec = copy.deepcopy(self.spec)
 
     def connect(self, output):
         """Connects to a producer: an OutputStream (libpyacq's, or any object with a ``params``
-        dict such as a pyacq one) or its params dict."""
+        dict such as a pyacq one), its params dict, or an :class:`libpyacq.ObjectProxy` to a
+        remote OutputStream (its params are fetched by value, as pyacq does). Then runs the
+        owning node's ``after_input_connect(name)``."""
+        from .rpc import ObjectProxy
         keeper = self._live()
-        params = _params_of(output)
-        check(lib.pyacq_input_connect(keeper.handle, to_json(params)), "connect %s" % self._describe())
+        if self.spec != self._created_spec and not self.params:
+            self._release()
+            lib.pyacq_input_close(keeper.handle)
+            self._create()
+            keeper = self._keeper
+        if isinstance(output, ObjectProxy):
+            check(lib.pyacq_input_connect_proxy(keeper.handle, output._handle()), "connect %s" % self._describe())
+        else:
+            params = _params_of(output)
+            check(lib.pyacq_input_connect(keeper.handle, to_json(params)), "connect %s" % self._describe())
         out = ctypes.c_void_p()
         check(lib.pyacq_input_params(keeper.handle, ctypes.byref(out)))
         self.params = from_json(_capi.take_string(out.value))
         self.dtype = stream_dtype(self.params["dtype"])
         self._buffer = None
+        if self.node is not None:
+            self.node.after_input_connect(self.name)
+
+    @property
+    def connected(self):
+        """True once connect() succeeded (and until close())."""
+        return bool(self.params) and not self.closed
 
     def poll(self, timeout=None):
-        """True when a chunk is waiting; waits up to `timeout` seconds (None = forever)."""
+        """True when a chunk is waiting. `timeout` is in **milliseconds** (None = wait forever),
+        as pyacq's InputStream.poll, which hands it to ZeroMQ; 0 returns at once."""
         keeper = self._live()
         ready = ctypes.c_int(0)
+        timeout = _poll_ms(timeout)
         status = _sliced(lambda ms: _poll_status(keeper.handle, ms, ready), timeout)
         if status == _TIMEOUT:
             return False

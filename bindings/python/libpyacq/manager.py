@@ -1,0 +1,327 @@
+"""Distributed graphs (PROTOCOL §5, §7, §14): create_manager, Manager, and the proxies to node
+groups, nodes and their streams.
+
+Node groups are ``pyacq-nodegroup`` processes (found next to the libpyacq library, in
+``../bin`` from it, or at ``$PYACQ_NODEGROUP_EXECUTABLE``); nodes live in them and are reached
+through proxies::
+
+    import libpyacq as pyacq
+
+    man = pyacq.create_manager('local')
+    ng = man.create_nodegroup()                 # spawns a pyacq-nodegroup process
+    dev = ng.create_node('NumpyDeviceBuffer')
+    dev.configure(nb_channel=4, sample_interval=0.001, chunksize=50)
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
+    dev.initialize()
+    inp = pyacq.InputStream()
+    inp.connect(dev.output)                     # a local input fed by a remote node
+    dev.start()
+    index, data = inp.recv(timeout=5)
+    dev.stop(); man.close()
+"""
+
+import atexit
+import ctypes
+import json
+import weakref
+
+from . import _capi
+from ._arrays import dtype_param
+from ._capi import check, lib
+from ._handle import HandleKeeper, HandleOwner
+from .errors import InvalidArgument
+from .rpc import ObjectProxy, _proxy_from_handle, from_json, register_proxy_class, to_json
+
+__all__ = ["create_manager", "Manager", "NodeGroup", "NodeProxy", "StreamProxy", "list_node_types"]
+
+
+def _encode_params(params):
+    params = dict(params)
+    if "dtype" in params:
+        params["dtype"] = dtype_param(params["dtype"])
+    return to_json(params)
+
+
+def list_node_types():
+    """Node types registered in libpyacq (Swift nodes a node group can create)."""
+    out = ctypes.c_void_p()
+    check(lib.pyacq_list_node_types(ctypes.byref(out)))
+    return json.loads(_capi.take_string(out.value))
+
+
+# ----------------------------------------------------------------------------- stream proxies
+
+class _ParamsDict(dict):
+    """A stream's params fetched by value; ``_get_value()`` keeps pyacq code
+    (``node.output.params._get_value()``) working."""
+
+    def _get_value(self):
+        return dict(self)
+
+
+class StreamProxy(ObjectProxy):
+    """A proxy to a remote OutputStream or InputStream.
+
+    ``configure(**params)`` (outputs), ``connect(other)`` (inputs: `other` is a proxy to a
+    remote output, a local libpyacq OutputStream or a params dict), ``params`` (a dict, fetched
+    by value); every other stream method (recv, poll, set_buffer, get_data, close...) goes
+    through the generic proxy call.
+    """
+
+    def configure(self, **params):
+        check(lib.pyacq_stream_configure(self._handle(), _encode_params(params)), "configure %s" % self._context())
+
+    def connect(self, other):
+        if isinstance(other, ObjectProxy):
+            check(lib.pyacq_stream_connect(self._handle(), other._handle()), "connect %s" % self._context())
+        else:
+            self._derive("connect")(other)
+
+    @property
+    def params(self):
+        return _ParamsDict(self._derive("params")._get_value() or {})
+
+    @property
+    def spec(self):
+        return self._derive("spec")._get_value()
+
+
+class _RemoteStreams:
+    """A remote node's ``inputs`` / ``outputs`` dict: ``streams[name]`` is a StreamProxy."""
+
+    def __init__(self, node, kind):
+        self._node = node
+        self._kind = kind  # "output" | "input"
+
+    def __getitem__(self, name):
+        handle = _capi.ProxyHandle()
+        function = lib.pyacq_node_output if self._kind == "output" else lib.pyacq_node_input
+        try:
+            check(function(self._node._handle(), str(name).encode("utf-8"), ctypes.byref(handle)),
+                  "%ss[%r] of %s" % (self._kind, name, self._node._context()))
+        except KeyError:
+            raise KeyError(name) from None
+        return _stream_proxy(handle, self._node)
+
+    def keys(self):
+        return list(self._node._derive(self._kind + "s", "keys")())
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def __contains__(self, name):
+        return name in self.keys()
+
+    def items(self):
+        return [(name, self[name]) for name in self.keys()]
+
+    def values(self):
+        return [self[name] for name in self.keys()]
+
+    def __repr__(self):
+        return "<remote %ss of %r: %s>" % (self._kind, self._node, self.keys())
+
+
+def _stream_proxy(handle, like):
+    proxy = _proxy_from_handle(handle, **like._options)
+    if not isinstance(proxy, StreamProxy):
+        proxy = StreamProxy(proxy._ref, _handle=proxy._keeper, **like._options)
+    return proxy
+
+
+# ----------------------------------------------------------------------------- nodes
+
+class NodeProxy(ObjectProxy):
+    """A proxy to a node living in a node group (pyacq's remote node usage): configure(**kw),
+    initialize(), start(), stop(), close(), running() / configured() / initialized() /
+    closed(), ``output`` / ``input`` (the only stream), ``outputs[name]`` / ``inputs[name]``,
+    and any node-specific method through the generic proxy call."""
+
+    def configure(self, **kwargs):
+        check(lib.pyacq_node_configure(self._handle(), to_json(kwargs)), "configure %s" % self._context())
+
+    def initialize(self):
+        check(lib.pyacq_node_initialize(self._handle()), "initialize %s" % self._context())
+
+    def start(self):
+        check(lib.pyacq_node_start(self._handle()), "start %s" % self._context())
+
+    def stop(self):
+        check(lib.pyacq_node_stop(self._handle()), "stop %s" % self._context())
+
+    def close(self):
+        check(lib.pyacq_node_close(self._handle()), "close %s" % self._context())
+
+    def _stream(self, kind):
+        cache = "_cached_" + kind
+        cached = self.__dict__.get(cache)
+        if cached is not None:
+            return cached
+        handle = _capi.ProxyHandle()
+        function = lib.pyacq_node_output if kind == "output" else lib.pyacq_node_input
+        check(function(self._handle(), None, ctypes.byref(handle)), "%s of %s" % (kind, self._context()))
+        proxy = _stream_proxy(handle, self)
+        object.__setattr__(self, cache, proxy)
+        return proxy
+
+    @property
+    def output(self):
+        return self._stream("output")
+
+    @property
+    def input(self):
+        return self._stream("input")
+
+    @property
+    def outputs(self):
+        return _RemoteStreams(self, "output")
+
+    @property
+    def inputs(self):
+        return _RemoteStreams(self, "input")
+
+
+class NodeGroup(ObjectProxy):
+    """A proxy to a node group (a ``pyacq-nodegroup`` process): ``create_node(type_name,
+    name=...)`` returns a :class:`NodeProxy`; ``list_node_types()``, ``list_nodes()``,
+    ``start_all_nodes()``, ``stop_all_nodes()``, ``any_node_running()`` and ``close()`` (the
+    process then exits) are remote calls."""
+
+    def create_node(self, node_class, *args, name=None, **kwds):
+        if not isinstance(node_class, str):
+            raise InvalidArgument("create_node() takes the registered name of a node type (a str), got %r"
+                                  % (node_class,))
+        if args or kwds:
+            if name is not None:
+                kwds["name"] = name
+            proxy = self._derive("create_node")(node_class, *args, **kwds)
+            return proxy if isinstance(proxy, NodeProxy) else NodeProxy(proxy._ref, _handle=proxy._keeper)
+        handle = _capi.ProxyHandle()
+        check(lib.pyacq_nodegroup_create_node(self._handle(), node_class.encode("utf-8"),
+                                              None if name is None else str(name).encode("utf-8"), ctypes.byref(handle)),
+              "create_node(%r)" % node_class)
+        proxy = _proxy_from_handle(handle, **self._options)
+        return proxy if isinstance(proxy, NodeProxy) else NodeProxy(proxy._ref, _handle=proxy._keeper, **self._options)
+
+
+register_proxy_class(lambda t: t.startswith("<class 'pyacq.nodes."), NodeProxy)
+register_proxy_class(lambda t: t.endswith(".NodeGroup'>"), NodeGroup)
+register_proxy_class(lambda t: t.endswith("OutputStream'>") or t.endswith("InputStream'>"), StreamProxy)
+
+
+# ----------------------------------------------------------------------------- manager
+
+class Manager(HandleOwner):
+    """pyacq's Manager, through libpyacq: mode ``"local"`` runs it in this process (served by
+    an RPC thread; node groups' log records are printed to stderr), ``"rpc"`` in a spawned
+    ``manager_proc`` process. ``proxy`` is an ObjectProxy to the Manager itself; unknown
+    attributes are forwarded to it (e.g. ``list_hosts()``)."""
+
+    _kind = "manager"
+
+    def __init__(self, mode="local"):
+        if mode not in ("local", "rpc"):
+            raise InvalidArgument("manager mode must be 'local' or 'rpc', got %r" % (mode,))
+        self.mode = mode
+        self.name = ""
+        handle = _capi.ManagerHandle()
+        check(lib.pyacq_manager_create(ctypes.byref(handle), mode.encode("ascii")), "create_manager(%r)" % mode)
+        self._keeper = HandleKeeper(handle, lib.pyacq_manager_destroy)
+        proxy = _capi.ProxyHandle()
+        check(lib.pyacq_manager_proxy(handle, ctypes.byref(proxy)))
+        self.proxy = _proxy_from_handle(proxy)
+        self.hosts = {}
+
+    def get_host(self, addr):
+        """Connects to the Host served at `addr` (a ``pyacq-host`` or a Python host_server);
+        returns a proxy to it."""
+        if isinstance(addr, ObjectProxy):
+            return addr
+        if isinstance(addr, bytes):
+            addr = addr.decode("utf-8")
+        addr = str(addr)
+        handle = _capi.ProxyHandle()
+        check(lib.pyacq_manager_add_host(self._live().handle, addr.encode("utf-8"), ctypes.byref(handle)),
+              "get_host(%r)" % addr)
+        host = _proxy_from_handle(handle)
+        self.hosts[addr] = host
+        return host
+
+    add_host = get_host
+
+    def create_nodegroup(self, name=None, host=None, qt=True, **kwds):
+        """Spawns a node group process named `name` (None = automatic) on `host` (None = this
+        machine; an address given to get_host, or a Host proxy). Other keywords go to the Host
+        (e.g. ``executable=``). `qt` is accepted for pyacq compatibility (libpyacq node
+        groups have no Qt)."""
+        if isinstance(host, ObjectProxy):
+            host = host._rpc_addr
+        elif isinstance(host, bytes):
+            host = host.decode("utf-8")
+        handle = _capi.ProxyHandle()
+        options = to_json(kwds) if kwds else None
+        check(lib.pyacq_manager_create_nodegroup(self._live().handle,
+                                                 None if name is None else str(name).encode("utf-8"),
+                                                 None if host is None else str(host).encode("utf-8"),
+                                                 options, ctypes.byref(handle)),
+              "create_nodegroup(%r)" % (name,))
+        proxy = _proxy_from_handle(handle)
+        return proxy if isinstance(proxy, NodeGroup) else NodeGroup(proxy._ref, _handle=proxy._keeper)
+
+    def list_nodegroups(self):
+        out = ctypes.c_void_p()
+        check(lib.pyacq_manager_list_nodegroups(self._live().handle, ctypes.byref(out)))
+        groups = from_json(_capi.take_string(out.value)) or []
+        return [g if isinstance(g, NodeGroup) or not isinstance(g, ObjectProxy) else NodeGroup(g._ref)
+                for g in groups]
+
+    def start_all_nodes(self):
+        check(lib.pyacq_manager_start_all_nodes(self._live().handle), "start_all_nodes")
+
+    def stop_all_nodes(self):
+        check(lib.pyacq_manager_stop_all_nodes(self._live().handle), "stop_all_nodes")
+
+    def close(self):
+        """Closes every node group (their processes exit) and, in "rpc" mode, the manager
+        process. Idempotent."""
+        keeper = self._keeper
+        if keeper is None:
+            return
+        self._release()
+        check(lib.pyacq_manager_close(keeper.handle))
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in ("proxy", "mode", "hosts", "name"):
+            raise AttributeError(name)
+        self._live()
+        return getattr(self.proxy, name)
+
+    def __repr__(self):
+        return "<libpyacq.Manager %s%s>" % (self.mode, " closed" if self.closed else "")
+
+
+_open_managers = weakref.WeakSet()
+
+
+def _close_managers():
+    for manager in list(_open_managers):
+        try:
+            manager.close()
+        except Exception:
+            pass
+
+
+atexit.register(_close_managers)
+
+
+def create_manager(mode="rpc", auto_close_at_exit=True):
+    """pyacq's create_manager: a :class:`Manager` in this process (``"local"``) or in a
+    spawned ``manager_proc`` process (``"rpc"``, pyacq's default). With `auto_close_at_exit`
+    its node groups are closed when the interpreter exits."""
+    manager = Manager(mode)
+    if auto_close_at_exit:
+        _open_managers.add(manager)
+    return manager
