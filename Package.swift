@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(name: "pyacq", dependencies: [
             "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "PyAcqNodes", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "CZeroMQ"]),
+        .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqNodes", "CZeroMQ"]),
         .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
         .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport"]),
         .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),

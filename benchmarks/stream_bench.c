@@ -13,7 +13,7 @@
  *                           56-byte header frame + the data frame (zmq_send copies the chunk,
  *                           as pyacq_output_send does); the consumer zmq_msg_recv's both frames
  *                           into reused zmq_msg_t.
- *   sharedmem_view_<n>      libpyacq sharedmem (notifications over tcp, ring of 4-1024 chunks,
+ *   sharedmem_view_<n>      libpyacq sharedmem (notifications over tcp, ring of 8-1024 chunks,
  *                           "double": false): the consumer receives a borrowed view of the
  *                           shared ring and memcpy's it into an aligned buffer, so the data
  *                           really reaches the consumer.
@@ -27,8 +27,9 @@
  *                           a pyacq shared-memory file starts (page + 16).
  *   memcpy_pipeline_<n>     no library: the sharedmem data path done by hand — the producer
  *                           memcpy's each chunk into a ring at page + 16, the consumer memcpy's
- *                           it out, same flow control and wake-ups as the sharedmem runs. The
- *                           ceiling sharedmem could reach here (two copies, crossing cores).
+ *                           it out, same ring and flow control as the sharedmem runs, the
+ *                           consumer woken through a condition variable instead of a socket.
+ *                           The ceiling sharedmem could reach here (two copies, across cores).
  *
  * Rates are measured on the receiving side: bytes of the chunks actually received over the
  * consumer's time from its first to its last chunk (PUB drops at the high-water mark are not
@@ -40,7 +41,8 @@
  * Output: one line per figure,
  *   bench: <name> value=<v> <unit> baseline=<name>:<v> ratio=<value/baseline>
  * and "# " detail lines. Usage: stream_bench [seconds_per_run] [reps]
- * Environment: BENCH_ONLY=<substring> runs only the matching variants.
+ * Environment: BENCH_ONLY=<substring> runs only the matching variants; BENCH_WINDOW=<chunks>
+ * throttles the plaindata/zmq producers; BENCH_RING_CHUNKS=<chunks> sets the sharedmem ring.
  */
 #define _GNU_SOURCE
 #include <pyacq.h>

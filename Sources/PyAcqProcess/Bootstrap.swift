@@ -43,7 +43,34 @@ public enum Bootstrap {
         watchParent()
         Logging.info("RPC server for process \(ProcessNames.process) running at \(server.address)")
         server.serveForever()
+        flushBeforeExit()
         return 0
+    }
+
+    /// When `serveForever` returns, the reply to `close` and the disconnect notices may still be
+    /// queued in libzmq: exiting at once can drop them, and the spawner then waits out its 1 s
+    /// `close` timeout (PROTOCOL §5.3, §7.6). Terminating the context delivers them (within the
+    /// sockets' linger); it cannot finish while other sockets stay open (clients, streams of
+    /// nodes never closed), so it gets at most `timeout` seconds before the process exits anyway.
+    static func flushBeforeExit(timeout: Double = 0.25) {
+        Logging.stopForwarding()
+        final class Flag: @unchecked Sendable {
+            let lock = Lock()
+            var done = false
+        }
+        let flag = Flag()
+        _ = PosixThread(name: "zmq-term") {
+            zmq_ctx_term(ZMQ.context)
+            flag.lock.withLock { flag.done = true }
+        }
+        let deadline = monotonicSeconds() + timeout
+        while !flag.lock.withLock({ flag.done }) {
+            if monotonicSeconds() >= deadline {
+                fflush(nil)
+                _exit(0)  // a thread is blocked in zmq_ctx_term: skip the exit handlers
+            }
+            sleepSeconds(0.001)
+        }
     }
 
     /// A spawned process must not outlive the process that spawned it (a Manager killed with
@@ -87,6 +114,11 @@ public enum Logging {
             self.level = level
         }
         Diagnostics.setHandler { level, message in Logging.log(level, message) }
+    }
+
+    /// Closes the log sender (its queued records are delivered while the context terminates).
+    public static func stopForwarding() {
+        lock.withLock { sender = nil }
     }
 
     public static func log(_ recordLevel: Int, _ message: String, name: String = "pyacq") {

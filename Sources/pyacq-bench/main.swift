@@ -1,5 +1,6 @@
 import CZeroMQ
 import PyAcqCore
+import PyAcqNodes
 import PyAcqRPC
 #if canImport(Glibc)
 import Glibc
@@ -64,23 +65,56 @@ func report(_ name: String, _ value: Double, _ unit: String, baseline: String, _
 func format1(_ v: Double) -> String { String((v * 10).rounded() / 10) }
 func format2(_ v: Double) -> String { String((v * 100).rounded() / 100) }
 
-let seconds = Double(CommandLine.arguments.dropFirst().first ?? "") ?? 2.0
+/// SosFilter throughput on 64 channels × 8 sections, float32 chunks of 1024 (samples × channels
+/// per second), on the data `benchmarks/dsp_bench.py` also gives scipy.
+func sosfilterThroughput(seconds: Double) throws(PyAcqError) -> Double {
+    let channels = 64, rows = 1024, sections = 8
+    var rng = SystemRandomNumberGenerator()
+    // A stable 8-section low-pass-like cascade (poles inside the unit circle).
+    var sos: [Double] = []
+    for s in 0..<sections { sos += [0.02, 0.04, 0.02, 1, -1.5 + 0.05 * Double(s), 0.6] }
+    var cascade = try SosCascade(sos: NDArray(dtype: .float64, shape: [sections, 6], values: sos), channels: channels)
+    let chunk = NDArray(dtype: .float32, shape: [rows, channels], values: (0..<rows * channels).map { _ in Float.random(in: -1...1, using: &rng) })
+    var processed = 0
+    let start = monotonicSeconds()
+    while monotonicSeconds() - start < seconds {
+        _ = try cascade.filter(chunk.view, as: .float32)
+        processed += rows * channels
+    }
+    return Double(processed) / (monotonicSeconds() - start)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let mode = arguments.first ?? "rpc"
+let seconds = Double(arguments.dropFirst().first ?? "") ?? 2.0
 do throws(PyAcqError) {
-    let server = try RPCServer()
-    server.publish("counter", object: Counter())
-    server.startThread()
-    let client = try RPCClient.forThread(server.address)
-    let add = try client.getItem("counter").proxy!.attribute("add")
-    let swiftRate = try bench(seconds) { () throws(PyAcqError) in _ = try add.invoke([.int(1)]) }
-    // The same bytes on the wire: request frames and a typical reply payload.
-    let opts = try Serializer.msgpack.encode(.map(["obj": add.wireValue, "args": .array([.int(1)]), "kwargs": .map([:])]))
-    let reply = try Serializer.msgpack.encode(.map(["action": .string("return"), "req_id": .int(12345), "rval": .int(12345), "error": .null]))
-    let request = [Array("12345".utf8), Array("call_obj".utf8), Array("auto".utf8), Array("msgpack".utf8), opts]
-    let rawRate = try rawRoundTrips(request: request, reply: reply, seconds: seconds)
-    report("rpc_sync_call_swift_to_swift", swiftRate, "calls/s", baseline: "zmq_dealer_router_pingpong", rawRate)
-    print("bench-info: rpc_raw_pingpong_rate=\(format1(rawRate)) address=\(server.address)")
-    try client.closeServer()
-    server.join()
+    switch mode {
+    case "sosfilter":
+        print("bench-raw: sosfilter_64ch_8sos_1024 value=\(format1(try sosfilterThroughput(seconds: seconds))) samples*channels/s")
+    case "rpc-serve":
+        // A server for the Python peer's round-trip benchmark: prints its address, serves until closed.
+        let server = try RPCServer()
+        server.publish("counter", object: Counter())
+        print("address \(server.address)")
+        fflush(nil)
+        server.serveForever()
+    default:
+        let server = try RPCServer()
+        server.publish("counter", object: Counter())
+        server.startThread()
+        let client = try RPCClient.forThread(server.address)
+        let add = try client.getItem("counter").proxy!.attribute("add")
+        let swiftRate = try bench(seconds) { () throws(PyAcqError) in _ = try add.invoke([.int(1)]) }
+        // The same bytes on the wire: request frames and a typical reply payload.
+        let opts = try Serializer.msgpack.encode(.map(["obj": add.wireValue, "args": .array([.int(1)]), "kwargs": .map([:])]))
+        let reply = try Serializer.msgpack.encode(.map(["action": .string("return"), "req_id": .int(12345), "rval": .int(12345), "error": .null]))
+        let request = [Array("12345".utf8), Array("call_obj".utf8), Array("auto".utf8), Array("msgpack".utf8), opts]
+        let rawRate = try rawRoundTrips(request: request, reply: reply, seconds: seconds)
+        report("rpc_sync_call_swift_to_swift", swiftRate, "calls/s", baseline: "zmq_dealer_router_pingpong", rawRate)
+        print("bench-raw: zmq_dealer_router_pingpong value=\(format1(rawRate)) calls/s")
+        try client.closeServer()
+        server.join()
+    }
 } catch {
     print("bench: failed: \(error.message)")
     exit(1)

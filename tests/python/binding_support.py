@@ -199,3 +199,55 @@ def spawn(args, cwd, stdin=False):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, text=True)
     return process, LineReader(process)
+
+
+# ------------------------------------------------------------------ process trees
+
+def descendants(pid=None):
+    """(pid, command name) of every live descendant of `pid` (default: this process), from
+    /proc. Zombies (already exited, not yet reaped) are left out."""
+    pid = os.getpid() if pid is None else pid
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] == "Z":
+            continue
+        children.setdefault(int(fields[1]), []).append((int(entry), comm))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child[0])
+    return found
+
+
+def nodegroup_processes(pid=None):
+    return [p for p, comm in descendants(pid) if comm.startswith("pyacq-nodegroup")]
+
+
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+
+
+def wait_until(predicate, timeout=TIMEOUT, what="condition"):
+    """Bounded polling (no fixed sleeps): returns once predicate() holds."""
+    import time
+    deadline = time.monotonic() + timeout
+    event = threading.Event()
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("%s not reached within %s s" % (what, timeout))
+        event.wait(0.005)

@@ -106,6 +106,35 @@ public struct SosCascade: Sendable {
     UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD4<Double>.self)
 }
 
+extension SosCascade {
+    /// Filters one (samples, channels) chunk, returning it in `dtype` (float32 or float64).
+    /// The chunk is converted once into a float64 work area and written once into the result.
+    public mutating func filter(_ chunk: ArrayView, as dtype: DType) throws(PyAcqError) -> NDArray {
+        guard chunk.ndim == 2, chunk.shape[1] == channels else {
+            throw PyAcqError(.invalidArgument, "the filter expects (samples, \(channels)) chunks, got \(chunk.shape)")
+        }
+        let rows = chunk.shape[0], count = rows * channels
+        let work = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        defer { work.deallocate() }
+        let source = chunk.isCContiguous ? chunk : chunk.toNDArray().view
+        if source.dtype.itemsize == 4 {
+            let p = source.base.assumingMemoryBound(to: Float.self)
+            for i in 0..<count { work[i] = Double(p[i]) }
+        } else {
+            work.update(from: source.base.assumingMemoryBound(to: Double.self), count: count)
+        }
+        process(work, rows: rows)
+        let out = NDArray(dtype: dtype, shape: [rows, channels])
+        if dtype.itemsize == 4 {
+            let q = out.storage.pointer.assumingMemoryBound(to: Float.self)
+            for i in 0..<count { q[i] = Float(work[i]) }
+        } else {
+            out.storage.pointer.assumingMemoryBound(to: Double.self).update(from: work, count: count)
+        }
+        return out
+    }
+}
+
 /// Chunks as float64 work buffers and back (the filters' float32/float64 streams).
 enum FloatBuffers {
     static func load(_ view: ArrayView) throws(PyAcqError) -> [Double] {

@@ -56,11 +56,8 @@ public final class SosFilter: Node, @unchecked Sendable {
         filterLock.withLock { cascade?.reset() }
         poller = InputPoller(input: try input) { [self] chunk throws(PyAcqError) in
             guard let data = chunk.data else { return }
-            var work = try FloatBuffers.load(data)
-            let rows = data.shape[0], channels = work.count / max(rows, 1)
-            filterLock.withLock { work.withUnsafeMutableBufferPointer { cascade?.process($0.baseAddress!, rows: rows) } }
-            let out = work.withUnsafeBufferPointer { FloatBuffers.store($0, rows: rows, channels: channels, as: target) }
-            try output.send(out.view, index: chunk.index)
+            let out = try filterLock.withLock { () throws(PyAcqError) -> NDArray? in try cascade?.filter(data, as: target) }
+            if let out { try output.send(out.view, index: chunk.index) }
         }
         poller?.start(name: "\(name)-sos")
     }

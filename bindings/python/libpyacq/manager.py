@@ -29,7 +29,7 @@ from . import _capi
 from ._arrays import dtype_param
 from ._capi import check, lib
 from ._handle import HandleKeeper, HandleOwner
-from .errors import InvalidArgument
+from .errors import InvalidArgument, RemoteCallError
 from .rpc import ObjectProxy, _proxy_from_handle, from_json, register_proxy_class, to_json
 
 __all__ = ["create_manager", "Manager", "NodeGroup", "NodeProxy", "StreamProxy", "list_node_types"]
@@ -50,6 +50,24 @@ def list_node_types():
 
 
 # ----------------------------------------------------------------------------- stream proxies
+
+def _in_property(function):
+    """For properties of proxy classes: a remote AttributeError raised inside a property would
+    make Python fall back to ObjectProxy.__getattr__ (a silent deferred proxy); it is re-raised
+    as a plain RemoteCallError (type_name still "AttributeError")."""
+    def getter(self):
+        try:
+            return function(self)
+        except AttributeError as exc:
+            if not isinstance(exc, RemoteCallError):
+                raise
+            plain = RemoteCallError(exc.message, exc.status, exc.status_name)
+            plain.type_name, plain.remote_message, plain.traceback = exc.type_name, exc.remote_message, exc.traceback
+            raise plain from None
+    getter.__name__ = function.__name__
+    getter.__doc__ = function.__doc__
+    return property(getter)
+
 
 class _ParamsDict(dict):
     """A stream's params fetched by value; ``_get_value()`` keeps pyacq code
@@ -77,11 +95,11 @@ class StreamProxy(ObjectProxy):
         else:
             self._derive("connect")(other)
 
-    @property
+    @_in_property
     def params(self):
         return _ParamsDict(self._derive("params")._get_value() or {})
 
-    @property
+    @_in_property
     def spec(self):
         return self._derive("spec")._get_value()
 
@@ -167,11 +185,11 @@ class NodeProxy(ObjectProxy):
         object.__setattr__(self, cache, proxy)
         return proxy
 
-    @property
+    @_in_property
     def output(self):
         return self._stream("output")
 
-    @property
+    @_in_property
     def input(self):
         return self._stream("input")
 

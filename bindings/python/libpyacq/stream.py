@@ -76,7 +76,50 @@ def _params_of(source):
     return params
 
 
-class OutputStream(HandleOwner):
+class _ParamsMixin:
+    """``params`` / ``dtype`` kept on the Python side (users may add keys to ``params``, as in
+    pyacq), filled from the library when empty, e.g. after a remote peer configured or
+    connected a stream published on an RPCServer."""
+
+    _params_function = None
+    _params = None
+    _dtype = None
+
+    @property
+    def params(self):
+        if not self._params and self._keeper is not None:
+            self._sync_params()
+        return self._params
+
+    @params.setter
+    def params(self, value):
+        self._params = value
+        self._dtype = None
+
+    @property
+    def dtype(self):
+        if self._dtype is None and self.params:
+            self._dtype = stream_dtype(self._params["dtype"])
+        return self._dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        self._dtype = value
+
+    def _sync_params(self):
+        """Reads the library's params (no error if there are none yet)."""
+        keeper = self._keeper
+        if keeper is None:
+            return
+        out = ctypes.c_void_p()
+        if getattr(lib, self._params_function)(keeper.handle, ctypes.byref(out)) == 0 and out.value:
+            params = from_json(_capi.take_string(out.value))
+            if params:
+                self._params = params
+                self._dtype = None
+
+
+class OutputStream(_ParamsMixin, HandleOwner):
     """The producing end of a stream (pyacq.OutputStream).
 
     ``spec`` fixes params that configure() may not change (a node's output spec, e.g.
@@ -89,6 +132,7 @@ class OutputStream(HandleOwner):
     """
 
     _kind = "output stream"
+    _params_function = "pyacq_output_params"
 
     def __init__(self, spec=None, name="", node=None):
         self.spec = dict(spec or {})
@@ -186,7 +230,7 @@ class OutputStream(HandleOwner):
         return "<libpyacq.OutputStream %s%s>" % (state, " " + repr(self.name) if self.name else "")
 
 
-class InputStream(HandleOwner):
+class InputStream(_ParamsMixin, HandleOwner):
     """The consuming end of a stream (pyacq.InputStream).
 
     Arrays returned by recv() are **read-only zero-copy views** of library memory (a received
@@ -196,6 +240,7 @@ class InputStream(HandleOwner):
     """
 
     _kind = "input stream"
+    _params_function = "pyacq_input_params"
 
     def __init__(self, spec=None, name="", node=None):
         self.spec = dict(spec or {})
@@ -268,7 +313,11 @@ class InputStream(HandleOwner):
         self._check(status, "recv on %s" % self._describe())
         if not return_data:
             return index.value, None
-        data = borrowed_array(view, self.dtype, keeper)
+        dtype = self.dtype
+        if dtype is None or view.itemsize != dtype.itemsize:  # connected remotely meanwhile
+            self._sync_params()
+            dtype = self.dtype
+        data = borrowed_array(view, dtype, keeper)
         if copy:
             data = np.array(data, order="C", copy=True)
         return index.value, data
