@@ -70,8 +70,16 @@ test-c: lib
 test-demo: tool
 	.build-lib/release/pyacq demo --seconds 1
 
+# Every figure is printed next to a baseline measured in the same run (see benchmarks/).
 bench: lib tool
+	@python3 -c "import pylsl" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check pylsl
+	$(SWIFT_RELEASE) --product pyacq-bench
 	benchmarks/run.sh
+	.build-lib/release/pyacq-bench rpc 2 | grep '^bench:'
+	python3 benchmarks/rpc_peer_bench.py .build-lib/release/pyacq-bench 2 | grep '^bench:'
+	python3 benchmarks/dsp_bench.py .build-lib/release/pyacq-bench 2
+	LIBPYACQ_PATH=build/lib python3 benchmarks/python_bench.py 2 2>/dev/null | grep '^bench'
+	@if [ -f benchmarks/graph_bench.py ]; then python3 benchmarks/graph_bench.py; fi
 
 clean:
 	rm -rf build .build .build-lib

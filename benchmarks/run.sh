@@ -3,7 +3,8 @@
 # benchmarks/stream_bench.c with gcc -O2 against build/lib/libpyacq.so and libzmq, runs it in a
 # temporary directory (ipc pipes are created in the working directory, shared-memory files in
 # $TMPDIR) and prints its "bench: ..." lines. Arguments are passed on to stream_bench:
-# [seconds_per_run (default 0.3)] [repetitions (default 3)].
+# [seconds_per_run (default 0.2)] [repetitions (default 5)]; environment knobs are described at
+# the top of stream_bench.c.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
