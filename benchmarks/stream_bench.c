@@ -33,7 +33,9 @@
  *
  * Rates are measured on the receiving side: bytes of the chunks actually received over the
  * consumer's time from its first to its last chunk (PUB drops at the high-water mark are not
- * counted, and reported in the "# " lines). MB = 10^6 bytes. Each figure is the median of
+ * counted, and reported in the "# " lines). MB = 10^6 bytes. The "# " lines also give the CPU
+ * time per chunk of the producer and consumer threads (CLOCK_THREAD_CPUTIME_ID, less sensitive
+ * to other load on the machine than throughput; the producer's includes chunks PUB dropped). Each figure is the median of
  * `reps` runs, the variants interleaved. Plaindata producers run unthrottled by default
  * ($BENCH_WINDOW=N limits them to N chunks ahead); sharedmem producers never get more than
  * half the ring ahead of the consumer, so it never reads overwritten samples.
@@ -70,6 +72,12 @@ static const char *only = NULL;
 static int failures = 0;
 
 static int selected(const char *name) { return only == NULL || strstr(name, only) != NULL; }
+
+static double thread_cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static double now(void) {
     struct timespec ts;
@@ -166,6 +174,7 @@ static int gate_wait(gate_t *g, long target) {
 typedef struct {
     double mbps, chunks_per_s;
     long sent, received, bad, stalls;
+    double producer_us, consumer_us; /* CPU time per chunk of each thread (not wall time) */
 } result_t;
 
 typedef struct {
@@ -193,6 +202,8 @@ typedef struct {
     /* consumer results */
     long received, bad;
     double t_first, t_last;
+    double cpu_first, cpu_last;       /* consumer thread CPU time at first and last chunk */
+    double producer_cpu;              /* producer thread CPU time for its whole loop */
 } run_t;
 
 static void run_init(run_t *r, int nsamp, long window) {
@@ -210,22 +221,28 @@ static void producer_wait(run_t *r, long k) {
 
 /* Consumer bookkeeping for chunk k (0-based, from the stream index) whose first float is `first`. */
 static void consumer_got(run_t *r, long k, float first) {
-    double t = now();
-    if (r->received == 0) r->t_first = t;
+    double t = now(), c = thread_cpu();
+    if (r->received == 0) {
+        r->t_first = t;
+        r->cpu_first = c;
+    }
     r->t_last = t;
+    r->cpu_last = c;
     if (first != (float)(k % (1 << 24))) r->bad++;
     r->received++;
     if (r->window > 0) gate_advance(&r->consumed, k + 1);
 }
 
 static result_t run_result(run_t *r) {
-    result_t res = {0, 0, r->sent, r->received, r->bad, r->stalls};
+    result_t res = {0, 0, r->sent, r->received, r->bad, r->stalls, 0, 0};
     double dt = r->t_last - r->t_first;
     /* The clock starts at the first chunk: the received - 1 later chunks span dt. */
     if (r->received >= 2 && dt > 0) {
         res.chunks_per_s = (r->received - 1) / dt;
         res.mbps = res.chunks_per_s * r->chunk_bytes / 1e6;
+        res.consumer_us = (r->cpu_last - r->cpu_first) / (r->received - 1) * 1e6;
     }
+    if (r->sent > 0) res.producer_us = r->producer_cpu / r->sent * 1e6;
     gate_destroy(&r->consumed);
     gate_destroy(&r->produced);
     return res;
@@ -326,13 +343,14 @@ static result_t run_pyacq(const char *proto, int nsamp, int shm_mode) {
     pthread_create(&consumer, NULL, consume_pyacq, &r);
     float *data = make_chunk(r.chunk_bytes);
     const int64_t shape[2] = {nsamp, NCHAN};
-    double deadline = now() + run_seconds;
+    double deadline = now() + run_seconds, cpu0 = thread_cpu();
     long k = 0;
     for (; (k & 15) != 0 || now() < deadline; k++) {
         producer_wait(&r, k);
         data[0] = (float)(k % (1 << 24));
         P(pyacq_output_send(r.out, data, NULL, 2, shape, NULL, -1));
     }
+    r.producer_cpu = thread_cpu() - cpu0;
     r.sent = k;
     atomic_store(&r.done, 1);
     pthread_join(consumer, NULL);
@@ -422,7 +440,7 @@ static result_t run_zmq(const char *proto, int nsamp) {
     put_be64(header + 32, NCHAN);
     put_be64(header + 40, NCHAN * sizeof(float));
     put_be64(header + 48, sizeof(float));
-    double deadline = now() + run_seconds;
+    double deadline = now() + run_seconds, cpu0 = thread_cpu();
     long k = 0;
     for (; (k & 15) != 0 || now() < deadline; k++) {
         producer_wait(&r, k);
@@ -431,6 +449,7 @@ static result_t run_zmq(const char *proto, int nsamp) {
         Z(zmq_send(r.pub, header, sizeof header, ZMQ_SNDMORE));
         Z(zmq_send(r.pub, data, r.chunk_bytes, 0));
     }
+    r.producer_cpu = thread_cpu() - cpu0;
     r.sent = k;
     atomic_store(&r.done, 1);
     pthread_join(consumer, NULL);
@@ -500,7 +519,7 @@ static result_t run_pipeline(int nsamp) {
     pthread_t consumer;
     pthread_create(&consumer, NULL, consume_pipeline, &r);
     float *data = make_chunk(r.chunk_bytes);
-    double deadline = now() + run_seconds;
+    double deadline = now() + run_seconds, cpu0 = thread_cpu();
     long k = 0;
     for (; (k & 15) != 0 || now() < deadline; k++) {
         producer_wait(&r, k);
@@ -508,6 +527,7 @@ static result_t run_pipeline(int nsamp) {
         memcpy(r.pipe_ring + 16 + (size_t)(k % r.pipe_chunks) * r.chunk_bytes, data, r.chunk_bytes);
         gate_advance(&r.produced, k + 1);
     }
+    r.producer_cpu = thread_cpu() - cpu0;
     r.sent = k;
     atomic_store(&r.done, 1);
     pthread_join(consumer, NULL);
@@ -547,7 +567,9 @@ static void summarize(figure_t *f) {
     printf("# %-26s MB/s per run:", f->name);
     for (int i = 0; i < f->n; i++) printf(" %.0f", f->runs[i].mbps);
     if (sent > 0)
-        printf("; sent %ld, received %ld, lost %ld (%.1f%%), bad %ld, stalls %ld", sent, received, sent - received,
+        printf("; CPU per chunk: producer %.2f us, consumer %.2f us; sent %ld, received %ld, lost %ld (%.1f%%), bad %ld,"
+               " stalls %ld",
+               f->median.producer_us, f->median.consumer_us, sent, received, sent - received,
                100.0 * (sent - received) / sent, bad, stalls);
     printf("\n");
     if (bad > 0) failures++;

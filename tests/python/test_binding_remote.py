@@ -150,6 +150,7 @@ def test_client_values_streams_and_proxies(served):
         assert output.last_index == 5
     finally:
         reader.close()
+    wait_until(lambda: output.subscriber_count == 0, what="the reader's unsubscription")
     # the remote input: connect to the local output (sent as its params), receive by value
     remote_in = client["in"]
     remote_in.connect(output)
@@ -441,3 +442,43 @@ def test_script_exiting_without_close_leaves_no_process(mode, auto_close):
     assert json.loads(lines[1])["shape"] == [10, 2] and lines[2] == "KeyError"
     # every process the script spawned is gone, although it closed nothing
     wait_until(lambda: not any(pid_alive(pid) for pid in spawned), what="spawned processes exit")
+
+
+BUNDLED = r"""
+import os, sys
+import libpyacq as pyacq
+from binding_support import descendants
+man = pyacq.create_manager('local')
+ng = man.create_nodegroup()
+assert ng.list_node_types()
+print(pyacq.library_path)
+print([os.readlink('/proc/%d/exe' % pid) for pid, comm in descendants() if comm.startswith('pyacq-nodegroup')][0])
+man.close()
+"""
+
+
+def test_setup_bundles_the_library_and_pyacq_nodegroup(tmp_path):
+    """`setup.py build_py` (what pip install runs) puts libpyacq.so.0 and pyacq-nodegroup in
+    the package; an installed package spawns node groups with its own executable."""
+    import shutil
+    repo = os.path.dirname(os.path.dirname(HERE))
+    source = tmp_path / "src"  # a copy: setuptools writes egg-info next to setup.py
+    shutil.copytree(os.path.join(repo, "bindings", "python"), source,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "libpyacq.so*", "pyacq-nodegroup"))
+    site = tmp_path / "site"
+    env = dict(os.environ, LIBPYACQ_BUILD_LIB=os.path.join(repo, "build", "lib"))
+    env.pop("LIBPYACQ_BUILD_NODEGROUP", None)
+    build = subprocess.run([sys.executable, "setup.py", "-q", "build_py", "-d", str(site)], cwd=str(source),
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    package = site / "libpyacq"
+    assert (package / "libpyacq.so.0").is_file() and os.access(package / "pyacq-nodegroup", os.X_OK)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), HERE]))
+    env.pop("LIBPYACQ_PATH", None)
+    env.pop("PYACQ_NODEGROUP_EXECUTABLE", None)
+    result = subprocess.run([sys.executable, "-c", BUNDLED], env=env, cwd=str(tmp_path), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    library, executable = result.stdout.split()
+    assert library == str(package / "libpyacq.so.0")
+    assert executable == str(package / "pyacq-nodegroup")

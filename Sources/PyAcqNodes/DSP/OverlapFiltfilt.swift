@@ -29,12 +29,7 @@ public final class OverlapFiltfilt: Node, @unchecked Sendable {
         guard overlapsize < chunksize else {
             throw PyAcqError(.badParams, "overlapsize (\(overlapsize)) must be smaller than chunksize (\(chunksize))", exceptionType: "ValueError")
         }
-        guard case .ndarray(let c)? = kwargs["coefficients"] else {
-            throw PyAcqError(.badParams, "OverlapFiltfilt needs coefficients=<ndarray (n_sections, 6)>", exceptionType: "ValueError")
-        }
-        _ = try SosCascade(sos: c, channels: c.shape.count == 3 ? c.shape[0] : 1)
-        try DSPConfig.checkEngine(kwargs["engine"])
-        sos = c
+        sos = try DSPConfig.coefficients(kwargs, node: Self.typeName)
     }
 
     public override func inputConnected(_ streamName: String) { DSPConfig.inheritOutput(from: inputs[0].stream, to: outputs[0].stream) }

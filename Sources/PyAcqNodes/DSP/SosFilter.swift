@@ -14,12 +14,7 @@ public final class SosFilter: Node, @unchecked Sendable {
 
     public override func didConfigure(_ kwargs: ValueMap) throws(PyAcqError) {
         try DSPConfig.reject(kwargs, allowing: ["coefficients", "engine", "chunksize"], node: Self.typeName)
-        guard case .ndarray(let c)? = kwargs["coefficients"] else {
-            throw PyAcqError(.badParams, "SosFilter needs coefficients=<ndarray (n_sections, 6)>", exceptionType: "ValueError")
-        }
-        _ = try SosCascade(sos: c, channels: c.shape.count == 3 ? c.shape[0] : 1)
-        try DSPConfig.checkEngine(kwargs["engine"])
-        sos = c
+        sos = try DSPConfig.coefficients(kwargs, node: Self.typeName)
     }
 
     public override func inputConnected(_ streamName: String) { DSPConfig.inheritOutput(from: inputs[0].stream, to: outputs[0].stream) }
@@ -74,6 +69,16 @@ enum DSPConfig {
         if let unknown = kwargs.keys.first(where: { !allowed.contains($0) }) {
             throw PyAcqError(.badParams, "\(node).configure() got an unexpected keyword '\(unknown)'", exceptionType: "TypeError")
         }
+    }
+
+    /// Validated `coefficients` (and `engine`) of a filter's configure.
+    static func coefficients(_ kwargs: ValueMap, node: String) throws(PyAcqError) -> NDArray {
+        guard case .ndarray(let c)? = kwargs["coefficients"] else {
+            throw PyAcqError(.badParams, "\(node) needs coefficients=<ndarray (n_sections, 6)>", exceptionType: "ValueError")
+        }
+        _ = try SosCascade(sos: c, channels: c.shape.count == 3 ? c.shape[0] : 1)
+        try checkEngine(kwargs["engine"])
+        return c
     }
 
     /// pyacq's engine names all select this implementation.
