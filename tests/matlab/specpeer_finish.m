@@ -3,6 +3,10 @@ function [rc, lines, err] = specpeer_finish(peer, timeout_s)
   if nargin < 2
     timeout_s = 30;
   end
+  fid = fopen(peer.release, 'w');     % ends a held producer (see specpeer_start)
+  if fid >= 0
+    fclose(fid);
+  end
   t0 = tic;
   while ~exist(peer.rc, 'file')
     if toc(t0) > timeout_s

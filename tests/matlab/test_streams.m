@@ -450,7 +450,7 @@ function t_python_send(cls, layout, params)
   nchunks = 10;
   args = sprintf('send --dtype %s --nchan %d --chunk %d --nchunks %d --start-index 7 --layout %s --wait-subscriber --timeout-ms 20000', ...
                  numpy_dtype(cls), nchan, len, nchunks, layout);
-  peer = specpeer_start(args, params);
+  peer = specpeer_start(args, params, true);
   lines = specpeer_lines(peer, 1, 30);
   if isempty(lines)
     [rc, ~, err] = specpeer_finish(peer);

@@ -61,7 +61,9 @@ extension InputStream: RemoteObject {
         }
         i.attribute("params") { stream throws(PyAcqError) in .value(stream.params.map { .map($0.map) } ?? .null) }
         i.method("poll") { stream, call throws(PyAcqError) in
-            .value(.bool(try stream.poll(timeoutMs: millis(call.argument(0, "timeout")))))
+            // pyacq's InputStream.poll(timeout) hands `timeout` to ZeroMQ: milliseconds (None = forever).
+            let ms = call.argument(0, "timeout").flatMap { $0.isNull ? nil : $0.doubleValue }.map { max(0, Int($0)) } ?? -1
+            return .value(.bool(try stream.poll(timeoutMs: ms)))
         }
         i.method("recv") { stream, call throws(PyAcqError) in
             let withData = try call.bool(0, "return_data", default: true)
