@@ -73,9 +73,9 @@ public final class Host: RemoteObject, @unchecked Sendable {
     }
 
     /// Stops every child: politely (close), or by force.
-    public func closeAllNodeGroups(force: Bool = false) {
+    public func closeAllNodeGroups(force: Bool = false, closeRequested: Bool = false) {
         let all = lock.withLock { () -> [Child] in defer { children = [] }; return children }
-        for child in all { force ? child.spawner.kill() : child.spawner.stop(timeoutMs: 3000) }
+        for child in all { force ? child.spawner.kill() : child.spawner.stop(timeoutMs: 3000, closeRequested: closeRequested) }
     }
 
     /// One polling pass: reports dead children to their managers (fire-and-forget) and stops

@@ -92,7 +92,7 @@ public final class Manager: RemoteObject, @unchecked Sendable {
     public func closeAllNodeGroups() {
         let all = lock.withLock { () -> [ObjectProxy] in defer { groups = [] }; return groups.map(\.proxy) }
         for group in all { try? group.attribute("close").call(mode: .off) }
-        defaultHost.closeAllNodeGroups()
+        defaultHost.closeAllNodeGroups(closeRequested: true)
     }
 
     static let remoteInterface: RemoteInterface<Manager> = {

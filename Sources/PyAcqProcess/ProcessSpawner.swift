@@ -91,7 +91,14 @@ public final class ProcessSpawner: @unchecked Sendable {
     public var isRunning: Bool { child.poll() == nil }
 
     /// Polite stop (`close` with a 1 s timeout), then SIGKILL if it has not exited in time.
-    public func stop(timeoutMs: Int = 10_000) {
+    /// `closeRequested`: the child was just asked to close by someone else (a fire-and-forget
+    /// NodeGroup.close()): give it up to 1 s to exit before asking again, since a `close` sent to
+    /// a server that is already closing never gets its reply and waits out its whole timeout.
+    public func stop(timeoutMs: Int = 10_000, closeRequested: Bool = false) {
+        if closeRequested {
+            let exitBy = monotonicSeconds() + 1
+            while isRunning && monotonicSeconds() < exitBy { sleepSeconds(0.005) }
+        }
         if isRunning { try? RPCClient.forThread(address).closeServer(timeoutMs: 1000) }
         let deadline = monotonicSeconds() + Double(timeoutMs) / 1000
         while isRunning && monotonicSeconds() < deadline { sleepSeconds(0.01) }

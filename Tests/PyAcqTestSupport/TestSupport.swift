@@ -26,7 +26,7 @@ public struct TestFailure: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-public func readFile(_ path: String) throws -> String {
+public func readBytes(_ path: String) throws -> [UInt8] {
     guard let f = fopen(path, "rb") else { throw TestFailure("cannot open \(path)") }
     defer { fclose(f) }
     var bytes: [UInt8] = []
@@ -36,10 +36,10 @@ public func readFile(_ path: String) throws -> String {
         if n <= 0 { break }
         bytes.append(contentsOf: buffer[0..<n])
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
-public func readBytes(_ path: String) throws -> [UInt8] { Array(try readFile(path).utf8) }
+public func readFile(_ path: String) throws -> String { String(decoding: try readBytes(path), as: UTF8.self) }
 
 public func hex(_ bytes: some Sequence<UInt8>) -> String {
     let digits = Array("0123456789abcdef")

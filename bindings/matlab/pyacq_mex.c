@@ -1110,6 +1110,12 @@ static void cmd_input_recv(int nlhs, mxArray *plhs[], int nrhs, const mxArray *p
     k = view.ndim;
     if (k < 1 || k > MAXD) fail("pyacq:internal", "received a chunk of %d dimensions", k);
     memcpy(shape, view.shape, sizeof(int64_t) * (size_t)k);
+    {
+        int64_t total = 1;
+        int j;
+        for (j = 0; j < k; j++) total *= shape[j];
+        if (total > 0 && !view.data) fail("pyacq:internal", "the library returned a chunk without data");
+    }
     data = create_for_chunk(t, orient, k, shape, dst_strides);
     if (view.data)
         strided_copy((char *)mxGetData(data), dst_strides, (const char *)view.data, view.strides, shape, k, t->itemsize);

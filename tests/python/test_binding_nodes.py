@@ -290,3 +290,60 @@ def test_python_node_between_remote_nodes():
         sink.close()
         manager.close()
     wait_until(lambda: not any(pid_alive(pid) for pid in spawned), what="node groups exit")
+
+
+def test_thread_poll_input_uses_a_qt_signal_when_an_application_runs(monkeypatch):
+    """No Qt binding is installed here: a stand-in PySide6.QtCore (QObject, Signal,
+    QCoreApplication.instance()) checks that ThreadPollInput picks Qt up only when a binding
+    is already imported and an application exists, and emits through its signal."""
+    import sys
+    import types
+
+    class BoundSignal:
+        def __init__(self):
+            self.slots = []
+
+        def connect(self, slot):
+            self.slots.append(slot)
+
+        def emit(self, *args):
+            for slot in self.slots:
+                slot(*args)
+
+    class Signal:
+        def __init__(self, *types_):
+            self.types = types_
+            self.name = None
+
+        def __set_name__(self, owner, name):
+            self.name = name
+
+        def __get__(self, instance, owner):
+            if instance is None:
+                return self
+            return instance.__dict__.setdefault("_signal_" + self.name, BoundSignal())
+
+    class QObject:
+        pass
+
+    application = {"instance": None}
+    qtcore = types.ModuleType("PySide6.QtCore")
+    qtcore.Signal, qtcore.QObject = Signal, QObject
+    qtcore.QCoreApplication = types.SimpleNamespace(instance=lambda: application["instance"])
+    package = types.ModuleType("PySide6")
+    package.QtCore = qtcore
+    monkeypatch.setitem(sys.modules, "PySide6", package)
+    monkeypatch.setitem(sys.modules, "PySide6.QtCore", qtcore)
+
+    stream = libpyacq.InputStream()
+    plain = libpyacq.ThreadPollInput(stream)  # no application yet: the plain signal
+    assert not isinstance(plain.new_data, BoundSignal)
+    application["instance"] = object()
+    poller = libpyacq.ThreadPollInput(stream)
+    assert isinstance(poller.new_data, BoundSignal) and isinstance(poller._emitter, QObject)
+    assert isinstance(libpyacq.ThreadPollInput(stream, qt=False).new_data, type(plain.new_data))
+    got = []
+    poller.new_data.connect(lambda index, data: got.append((index, data)))
+    poller.process_data(5, "chunk")
+    assert got == [(5, "chunk")]
+    stream.close()

@@ -303,10 +303,12 @@ def test_manager_nodegroup_and_numpy_device_buffer(mode):
         assert device.running() is False
         # restart: indexes start over at 0 (§7.5)
         stream.empty_queue()
-        device.start()
+        assert device.start(_sync="async").result(TIMEOUT) is None  # call options work here too
         index, _ = stream.recv(timeout=TIMEOUT)
         assert index <= 100
-        device.stop()
+        device.stop(_timeout=TIMEOUT)
+        assert device.configure(nb_channel=3, sample_interval=0.001, chunksize=20, buffer=buffer,
+                                _timeout=TIMEOUT) is None
         stream.close()
         assert manager.list_nodegroups() == [group]
         group.close()
@@ -338,11 +340,14 @@ def test_graph_across_two_node_groups_with_a_converter():
         converter.initialize()
         stream = libpyacq.InputStream()
         stream.connect(converter.outputs["out"])
-        converter.start()
-        device.start()
+        sink_group.start_all_nodes()
+        source_group.start_all_nodes()
+        assert converter.running() and device.running()
         _play(buffer, 160, stream, 16)
+        source_group.stop_all_nodes()
+        assert not device.running() and converter.running()
         manager.stop_all_nodes()
-        assert not converter.running() and not device.running()
+        assert not converter.running() and not sink_group.any_node_running()
         stream.close()
     wait_until(lambda: not (set(nodegroup_processes()) - before), what="no pyacq-nodegroup left")
 

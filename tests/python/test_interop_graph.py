@@ -188,6 +188,24 @@ def test_child_stdout_is_forwarded_to_the_log_server(host_proc, host, log_server
     host.close_all_nodegroups()
 
 
+def test_close_is_answered_before_the_child_exits(host_proc, host):
+    """§5.3 / §7.6: `close` (1 s timeout) must get its `True` reply: a spawner waiting out the
+    timeout for every child makes close_all_nodegroups take ~1 s per node group (and an
+    unmodified pyacq Host raises TimeoutError)."""
+    names = [unique() for _ in range(3)]
+    groups = [host.create_nodegroup(n) for n in names]
+    pids = [nodegroup_pids(n)[0] for n in names]
+    for group in groups[:2]:
+        client = RPCClient.get_client(group._proxy_ref.rpc_addr)
+        assert client.close_server(timeout=1.0) is True
+    wait_gone(pids[:2], 2.0, "closed node group")
+    for _ in range(3):
+        host.create_nodegroup(unique())
+    started = time.monotonic()
+    host.close_all_nodegroups()
+    assert time.monotonic() - started < 1.0, "close_all_nodegroups waited for close timeouts"
+
+
 # ------------------------------------------------------------------ process supervision
 
 def test_killed_nodegroup_is_reported_to_the_manager(host_proc, host, manager_server):
@@ -222,10 +240,21 @@ def test_host_closes_children_of_a_vanished_manager(host_proc, host, manager_ser
     manager_server.close()                    # the manager is gone
     started = time.monotonic()
     wait_until(lambda: not pid_alive(pid), 8.0, 0.05, "child of the vanished manager still runs")
-    print("vanished-manager child exit after", time.monotonic() - started)
     assert time.monotonic() - started < 8.0
     assert pid_alive(bystander_pid)
     assert host_proc.alive()
     assert "NumpyDeviceBuffer" in host.create_nodegroup(unique()).list_node_types()
     host.close_all_nodegroups()
     wait_gone([bystander_pid], 5.0)
+
+
+def test_children_exit_with_their_host(host_proc, host):
+    """Terminating pyacq-host (SIGTERM, no close_all_nodegroups) leaves no node group behind."""
+    names = [unique(), unique()]
+    for name in names:
+        host.create_nodegroup(name)
+    pids = [nodegroup_pids(n)[0] for n in names]
+    assert sorted(pids) == host_proc.children()
+    host_proc.terminate()
+    wait_gone(pids, 3.0, "node group of a terminated host")
+    assert all(nodegroup_pids(n) == [] for n in names)

@@ -16,6 +16,7 @@ Everything binds 127.0.0.1; waits are bounded polls, never sleeps.
 import datetime
 import math
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -146,6 +147,9 @@ def test_peer_sends_into_a_swift_output_and_receives_from_a_swift_input(peer_cli
             for row in range(4):  # sample by sample
                 assert list(got[row]) == list(sent[k][row])
         assert remote_input.poll(0) is False
+        start = time.monotonic()
+        assert remote_input.poll(30) is False  # pyacq's unit: 30 ms, not 30 s
+        assert time.monotonic() - start < 3.0
     finally:
         producer.close()
 
@@ -168,7 +172,7 @@ def test_peer_creates_streams_through_the_stream_module(peer_client):
     data = chunk("int16", 10, frame_shape=(2,))
     for attempt in range(200):
         output.send(data, 10 * (attempt + 1))
-        if stream.poll(0.02):
+        if stream.poll(20):  # milliseconds, as pyacq's InputStream.poll
             break
     index, got = stream.recv(True, TIMEOUT)
     np.testing.assert_array_equal(got, data)
@@ -382,8 +386,9 @@ def test_server_close_is_seen_by_libpyacq_clients(no_local_server):
 
 # ------------------------------------------------------------------ (c) reentrancy and remote connect
 
-def test_swift_input_connects_back_to_the_waiting_callers_server(no_local_server, swift_server):
-    """§4.6/§8.3: the spec peer (msgpack client on this thread, which also runs a spec-peer
+@pytest.mark.parametrize("serializer", SERIALIZERS)
+def test_swift_input_connects_back_to_the_waiting_callers_server(no_local_server, swift_server, serializer):
+    """§4.6/§8.3: the spec peer (a client on this thread, which also runs a spec-peer
     server) asks the Swift input to connect to a spec-peer OutputStream. The argument is a
     proxy to this thread's server, so the Swift side fetches its params over RPC (new DEALER,
     ping loop, get_obj ["params"] by value) while this thread waits for the reply to
@@ -391,7 +396,7 @@ def test_swift_input_connects_back_to_the_waiting_callers_server(no_local_server
     own = PeerServer()  # served by this thread only, from inside the client's wait loop
     producer = PeerOutput(detect_subscribers=True)
     producer.configure(protocol="tcp", interface="127.0.0.1", dtype="float64", shape=[-1, 4])
-    client = PeerClient(swift_server.address)
+    client = PeerClient(swift_server.address, serializer=serializer)
     try:
         assert PeerServer.local_server() is own
         handled = own.requests_handled

@@ -35,6 +35,13 @@ from .rpc import ObjectProxy, _proxy_from_handle, from_json, register_proxy_clas
 __all__ = ["create_manager", "Manager", "NodeGroup", "NodeProxy", "StreamProxy", "list_node_types"]
 
 
+_CALL_OPTIONS = ("_sync", "_timeout", "_return_type")
+
+
+def _has_call_options(kwargs):
+    return any(key in kwargs for key in _CALL_OPTIONS)
+
+
 def _encode_params(params):
     params = dict(params)
     if "dtype" in params:
@@ -87,9 +94,15 @@ class StreamProxy(ObjectProxy):
     """
 
     def configure(self, **params):
+        if _has_call_options(params):  # _sync / _timeout / _return_type: the generic call
+            if "dtype" in params:
+                params["dtype"] = dtype_param(params["dtype"])
+            return self._derive("configure")(**params)
         check(lib.pyacq_stream_configure(self._handle(), _encode_params(params)), "configure %s" % self._context())
 
-    def connect(self, other):
+    def connect(self, other, **options):
+        if options:
+            return self._derive("connect")(other, **options)
         if isinstance(other, ObjectProxy):
             check(lib.pyacq_stream_connect(self._handle(), other._handle()), "connect %s" % self._context())
         else:
@@ -159,19 +172,26 @@ class NodeProxy(ObjectProxy):
     and any node-specific method through the generic proxy call."""
 
     def configure(self, **kwargs):
+        if _has_call_options(kwargs):
+            return self._derive("configure")(**kwargs)
         check(lib.pyacq_node_configure(self._handle(), to_json(kwargs)), "configure %s" % self._context())
 
-    def initialize(self):
-        check(lib.pyacq_node_initialize(self._handle()), "initialize %s" % self._context())
+    def _lifecycle(self, name, function, options):
+        if options:  # _sync / _timeout / _return_type: the generic call
+            return self._derive(name)(**options)
+        check(function(self._handle()), "%s %s" % (name, self._context()))
 
-    def start(self):
-        check(lib.pyacq_node_start(self._handle()), "start %s" % self._context())
+    def initialize(self, **options):
+        return self._lifecycle("initialize", lib.pyacq_node_initialize, options)
 
-    def stop(self):
-        check(lib.pyacq_node_stop(self._handle()), "stop %s" % self._context())
+    def start(self, **options):
+        return self._lifecycle("start", lib.pyacq_node_start, options)
 
-    def close(self):
-        check(lib.pyacq_node_close(self._handle()), "close %s" % self._context())
+    def stop(self, **options):
+        return self._lifecycle("stop", lib.pyacq_node_stop, options)
+
+    def close(self, **options):
+        return self._lifecycle("close", lib.pyacq_node_close, options)
 
     def _stream(self, kind):
         cache = "_cached_" + kind

@@ -322,7 +322,7 @@ class ThreadPollInput:
         self._pos = None
         self._thread = None
         self.error = None
-        atexit.register(self._atexit)
+        atexit.register(_stop_at_exit, weakref.ref(self))
 
     def start(self):
         with self.running_lock:
@@ -389,9 +389,13 @@ class ThreadPollInput:
         with self.lock:
             return self._pos
 
-    def _atexit(self):
-        self.stop()
-        self.wait(2000)
+
+
+def _stop_at_exit(reference):
+    poller = reference()
+    if poller is not None:
+        poller.stop()
+        poller.wait(2000)
 
 
 class Timer:
