@@ -168,6 +168,7 @@ def from_json(text):
 # ----------------------------------------------------------------------------- proxies
 
 _PROXY_CLASSES = []  # (predicate(type_str), class), first match wins
+_INTERNAL = frozenset(("_ref", "_options", "_keeper", "_lock"))
 
 
 def register_proxy_class(predicate, cls):
@@ -310,8 +311,8 @@ class ObjectProxy:
 
     # ------------------------------------------------------------ remote operations
     def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        if (name.startswith("__") and name.endswith("__")) or name in _INTERNAL:
+            raise AttributeError(name)  # (internal names are missing only while copying / unpickling)
         return self._derive(name)
 
     def __setattr__(self, name, value):
