@@ -22,14 +22,16 @@ deps:
 lib: deps
 	$(SWIFT_RELEASE) --product PyAcqShared $(LIB_FLAGS)
 	@mkdir -p $(LIBDIR)
-	cp .build-lib/release/libPyAcqShared.so $(LIB)
-	strip --strip-unneeded $(LIB)
+	# Replace the file by a rename: overwriting it in place would crash processes using it.
+	cp .build-lib/release/libPyAcqShared.so $(LIB).tmp
+	strip --strip-unneeded $(LIB).tmp
+	mv -f $(LIB).tmp $(LIB)
 	ln -sf libpyacq.so.$(VERSION) $(LIBDIR)/libpyacq.so.$(ABI)
 	ln -sf libpyacq.so.$(ABI) $(LIBDIR)/libpyacq.so
 	$(SWIFT_RELEASE) --product pyacq-nodegroup -Xswiftc -static-stdlib
 	$(SWIFT_RELEASE) --product pyacq-host -Xswiftc -static-stdlib
 	@mkdir -p build/bin
-	install -m 0755 .build-lib/release/pyacq-nodegroup .build-lib/release/pyacq-host build/bin/
+	for p in pyacq-nodegroup pyacq-host; do install -m 0755 .build-lib/release/$$p build/bin/$$p.tmp && mv -f build/bin/$$p.tmp build/bin/$$p; done
 	@echo "built $(LIB) ($$(du -h $(LIB) | cut -f1)) and build/bin/pyacq-nodegroup, build/bin/pyacq-host"
 
 # The command-line tool and the NodeGroup program it spawns (next to each other).

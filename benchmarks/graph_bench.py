@@ -19,7 +19,12 @@ Each figure prints one line:
 (a lower ratio is better for all of them). If the Python peer cannot run, its value is nan
 and a `# ...` line says why.
 
-Usage: graph_bench.py [--runs 10] [--chunks 600] [--chunksize 32] [--sample-interval 1e-4]
+Both hosts run side by side and the measurements alternate between them (spawn by spawn;
+latency in --rounds rounds of --chunks/--rounds chunks, pooled), so that load from elsewhere
+on the machine hits both alike. Expect noisy p99 values on a busy machine.
+
+Usage: graph_bench.py [--runs 10] [--chunks 600] [--rounds 3] [--chunksize 32]
+                      [--sample-interval 1e-4]
 """
 
 import argparse
@@ -106,36 +111,61 @@ def chunk_latencies(host, kwargs, chunks, chunksize, sample_interval):
     return latencies, lost
 
 
-def measure(kind, args):
-    """{figure: value} for 'swift' or 'python'."""
-    if kind == "swift":
-        proc = start_swift_host()
-        kwargs = {}
-    else:
-        proc = start_python_host(poll_interval=1.0)
-        kwargs = {"executable": sys.executable}
+def measure(args):
+    """{kind: {figure: value}} for kind 'swift' and 'python'. Both hosts run side by side and
+    the runs alternate (spawns one by one, latency in --rounds rounds) so that a change of
+    machine load hits both alike. A Python peer failure leaves its figures out."""
+    procs = {"swift": start_swift_host()}
+    kwargs = {"swift": {}, "python": {"executable": sys.executable}}
     try:
-        host = host_proxy(proc.address)
-        spawn = time_create_nodegroup(host, args.runs, kwargs)
-        latencies, lost = chunk_latencies(host, kwargs, args.chunks, args.chunksize,
-                                          args.sample_interval)
-        if lost:
-            print(f"# {kind}: {lost} chunk(s) lost during the latency run", flush=True)
-        return {
-            "graph_create_nodegroup_median": statistics.median(spawn) * 1e3,
-            "graph_chunk_latency_median": statistics.median(latencies) * 1e6,
-            "graph_chunk_latency_p99": percentile(latencies, 99) * 1e6,
-        }
+        try:
+            procs["python"] = start_python_host(poll_interval=1.0)
+        except Exception as exc:
+            print(f"# python peer baseline unavailable: {exc!r}", flush=True)
+        hosts = {kind: host_proxy(proc.address) for kind, proc in procs.items()}
+        spawn = {kind: [] for kind in hosts}
+        latencies = {kind: [] for kind in hosts}
+        for _ in range(args.runs):
+            for kind in list(hosts):
+                try:
+                    spawn[kind] += time_create_nodegroup(hosts[kind], 1, kwargs[kind])
+                except Exception as exc:
+                    _drop(kind, hosts, exc)
+        per_round = max(1, args.chunks // args.rounds)
+        for _ in range(args.rounds):
+            for kind in list(hosts):
+                try:
+                    values, lost = chunk_latencies(hosts[kind], kwargs[kind], per_round,
+                                                   args.chunksize, args.sample_interval)
+                except Exception as exc:
+                    _drop(kind, hosts, exc)
+                    continue
+                latencies[kind] += values
+                if lost:
+                    print(f"# {kind}: {lost} chunk(s) lost during a latency round", flush=True)
+        return {kind: {
+            "graph_create_nodegroup_median": statistics.median(spawn[kind]) * 1e3,
+            "graph_chunk_latency_median": statistics.median(latencies[kind]) * 1e6,
+            "graph_chunk_latency_p99": percentile(latencies[kind], 99) * 1e6,
+        } for kind in hosts}
     finally:
         RPCClient.close_thread_clients()
-        if proc.process.stdin:
-            proc.process.stdin.close()
-            try:
-                proc.process.wait(10)
-            except Exception:
-                pass
-        proc.terminate()
-        proc.kill_leftovers()
+        for proc in procs.values():
+            if proc.process.stdin:
+                proc.process.stdin.close()
+                try:
+                    proc.process.wait(10)
+                except Exception:
+                    pass
+            proc.terminate()
+            proc.kill_leftovers()
+
+
+def _drop(kind, hosts, exc):
+    if kind == "swift":
+        raise exc
+    print(f"# python peer baseline failed: {exc!r}", flush=True)
+    del hosts[kind]
 
 
 UNITS = {"graph_create_nodegroup_median": "ms", "graph_chunk_latency_median": "us",
@@ -145,7 +175,8 @@ UNITS = {"graph_create_nodegroup_median": "ms", "graph_chunk_latency_median": "u
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--chunks", type=int, default=600)
+    parser.add_argument("--chunks", type=int, default=600, help="latency samples per host")
+    parser.add_argument("--rounds", type=int, default=3, help="latency rounds per host")
     parser.add_argument("--chunksize", type=int, default=32)
     parser.add_argument("--sample-interval", type=float, default=1e-4)
     args = parser.parse_args(argv)
@@ -156,12 +187,9 @@ def main(argv=None):
     print(f"# graph bench: {args.runs} spawns; {args.chunks} chunks of {args.chunksize}x"
           f"{CHANNELS} int32 every {args.chunksize * args.sample_interval * 1e3:.1f} ms, "
           "device -> converter -> here, tcp plaindata", flush=True)
-    swift = measure("swift", args)
-    try:
-        python = measure("python", args)
-    except Exception as exc:  # the baseline is optional
-        print(f"# python peer baseline failed: {exc!r}", flush=True)
-        python = {name: math.nan for name in swift}
+    results = measure(args)
+    swift = results["swift"]
+    python = results.get("python") or {name: math.nan for name in swift}
     for name, value in swift.items():
         base = python[name]
         ratio = value / base if base and not math.isnan(base) else math.nan

@@ -16,11 +16,16 @@ fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/pyacq-bench.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/run"
+mkdir -p "$tmp/run" "$tmp/lib"
+
+# Run against a private copy of the library: `make lib` rewrites build/lib/libpyacq.so.0.1.0 in
+# place (cp), which crashes any process that has it mapped at that moment.
+cp "$(readlink -f "$LIBDIR/libpyacq.so")" "$tmp/lib/libpyacq.so.0"
+ln -s libpyacq.so.0 "$tmp/lib/libpyacq.so"
 
 # shellcheck disable=SC2046
 gcc -std=c11 -O2 -Wall -Wextra -pthread "$ROOT/benchmarks/stream_bench.c" -o "$tmp/stream_bench" \
-  -I"$ROOT/include" -L"$LIBDIR" -lpyacq -Wl,-rpath,"$LIBDIR" $(pkg-config --cflags --libs libzmq)
+  -I"$ROOT/include" -L"$tmp/lib" -lpyacq -Wl,-rpath,"$tmp/lib" $(pkg-config --cflags --libs libzmq)
 
 cd "$tmp/run"
 echo "# $(uname -srm), $(nproc) CPU(s): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"

@@ -31,9 +31,11 @@ function peer = specpeer_start(args, params_json, hold)
   if hold
     % stdin = a pipe that closes once peer.release exists (or after 60 s)
     args = [args ' --hold'];
-    feeder = sprintf('for i in $(seq 1 1200); do [ -e ''%s'' ] && break; sleep 0.05; done | ', peer.release);
+    feeder = sprintf('for i in $(seq 1 1200); do [ -e ''%s'' -o ! -d ''%s'' ] && break; sleep 0.05; done | ', ...
+                     peer.release, peer.dir);
   end
-  cmd = sprintf('cd ''%s'' && (%s%s -m specpeer %s > ''%s'' 2> ''%s''; echo $? > ''%s.tmp''; mv ''%s.tmp'' ''%s'') < /dev/null > /dev/null 2>&1 &', ...
+  % the exit code is written by the python side of the pipeline, as soon as python ends
+  cmd = sprintf('cd ''%s'' && (%s(%s -m specpeer %s > ''%s'' 2> ''%s''; echo $? > ''%s.tmp''; mv ''%s.tmp'' ''%s'')) < /dev/null > /dev/null 2>&1 &', ...
                 pydir, feeder, python, args, peer.out, peer.err, peer.rc, peer.rc, peer.rc);
   status = system(cmd);
   check(status == 0, 'could not start the spec peer: %s', cmd);

@@ -15,7 +15,6 @@ import sys
 import threading
 
 import numpy as np
-import pytest
 
 import libpyacq as pyacq
 from binding_support import HERE, TIMEOUT, nodegroup_processes, pid_alive, subprocess_env, wait_until

@@ -152,11 +152,13 @@ public final class RPCServer: @unchecked Sendable {
                                   options: options)
             let result = try perform(request)
             if requestId >= 0 { reply(to: identity, id: requestId, serializer: serializer, rval: result, returnType: request.returnType) }
-            if request.action == "close" || closeRequested { finishClose(caller: identity) }
+            // A `close` request notifies the other clients; a close asked for by one of our own
+            // objects (NodeGroup.close) notifies every client, the caller included.
+            if request.action == "close" { finishClose(caller: identity) } else if closeRequested { finishClose(caller: nil) }
         } catch {
             guard let requestId, requestId >= 0 else { return }
             sendError(error, to: identity, id: requestId, serializer: replySerializer)
-            if closeRequested { finishClose(caller: identity) }
+            if closeRequested { finishClose(caller: nil) }
         }
     }
 
@@ -285,7 +287,7 @@ public final class RPCServer: @unchecked Sendable {
     }
 
     /// After replying to `close`: disconnect notices to every other client (§1.5), then close.
-    private func finishClose(caller: [UInt8]) {
+    private func finishClose(caller: [UInt8]?) {
         let others = lock.withLock { clientOrder.filter { $0 != caller }.map { ($0, clientSerializers[$0] ?? .msgpack) } }
         for (identity, serializer) in others {
             if let bytes = try? serializer.encode(.map(["action": .string("disconnect")])) { try? send(to: identity, bytes) }

@@ -8,6 +8,8 @@ import, `NodeGroup(host=..., manager=...)`, `set_item("nodegroup", ...)`. Like
 `standin_child.py`, it skips pyacq's `-m pyacq.core.rpc.bootstrap` argv pair, so the
 executable `specpeer/nodegroup_child.py` can be handed to a Host as `executable=`.
 
+At exit the process closes the nodes still open (threads stopped, sharedmem files removed).
+
 Node types (only what the interop tests and benchmarks need): `NumpyDeviceBuffer` and
 `StreamConverter` with the wire behaviour of §14.1. The device exposes `start_time`
 (time.monotonic() of the last start: chunk with index i is due at start_time + i *
@@ -271,6 +273,9 @@ class StreamConverter(Node):
 NODE_TYPES = {"NumpyDeviceBuffer": NumpyDeviceBuffer, "StreamConverter": StreamConverter}
 
 
+_GROUPS = []  # every NodeGroup of this process (closed at exit, see main)
+
+
 class NodeGroup:
     """§7.4 remote surface."""
 
@@ -279,6 +284,7 @@ class NodeGroup:
         self.manager = manager
         self.nodes = []
         self._server = server
+        _GROUPS.append(self)
 
     def create_node(self, node_class, *args, **kwds):
         try:
@@ -321,13 +327,18 @@ class NodeGroup:
     def any_node_running(self):
         return any(node.running() for node in self.nodes)
 
-    def close(self):
-        """Stops and closes the nodes, then the server closes after this reply (§7.6)."""
+    def close_nodes(self):
         for node in self.nodes:
+            if node.closed():
+                continue
             try:
                 node.close()
             except Exception:
                 logger.exception("closing node %r failed", node)
+
+    def close(self):
+        """Stops and closes the nodes, then the server closes after this reply (§7.6)."""
+        self.close_nodes()
         server = self._server or RPCServer.local_server()
         if server is not None:
             # As pyacq's fire-and-forget close to its own server: the reply to this request
@@ -362,7 +373,13 @@ def main(argv=None):
         return server
 
     bootstrap._make_server = make_server
-    return bootstrap.main(argv)
+    try:
+        return bootstrap.main(argv)
+    finally:
+        # A plain `close` of the server (a Host's polite stop) leaves nodes running: stop
+        # their threads and remove their shared-memory files (pyacq leaves them, §15.3).
+        for group in _GROUPS:
+            group.close_nodes()
 
 
 if __name__ == "__main__":
