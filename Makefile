@@ -11,7 +11,7 @@ SWIFT_RELEASE := swift build -c release --scratch-path .build-lib
 LIB_FLAGS := -Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xlinker --version-script=$(CURDIR)/scripts/libpyacq.map \
 	-Xlinker -soname=libpyacq.so.$(ABI) -Xlinker -z -Xlinker nodelete
 
-.PHONY: all deps lib tool install demo test test-swift test-python test-c test-demo bench clean
+.PHONY: all deps lib tool install demo test test-swift test-python test-c test-matlab test-demo bench clean
 
 all: lib
 
@@ -56,7 +56,7 @@ install: lib
 demo: tool
 	.build-lib/release/pyacq demo
 
-test: deps test-swift lib test-python test-c test-demo
+test: deps test-swift lib test-python test-c test-matlab test-demo
 
 test-swift:
 	swift build
@@ -68,6 +68,10 @@ test-python: lib
 
 test-c: lib
 	tests/c/run.sh
+
+test-matlab: lib
+	@scripts/install-deps.sh --with-octave
+	tests/matlab/run.sh
 
 test-demo: tool
 	.build-lib/release/pyacq demo --seconds 1

@@ -18,8 +18,8 @@ tmp="$(mktemp -d "${TMPDIR:-/tmp}/pyacq-bench.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/run" "$tmp/lib"
 
-# Run against a private copy of the library: `make lib` rewrites build/lib/libpyacq.so.0.1.0 in
-# place (cp), which crashes any process that has it mapped at that moment.
+# Run against a private copy of the library, so a `make lib` run meanwhile (another shell, a
+# concurrent test job) cannot swap or rewrite it under the benchmark.
 cp "$(readlink -f "$LIBDIR/libpyacq.so")" "$tmp/lib/libpyacq.so.0"
 ln -s libpyacq.so.0 "$tmp/lib/libpyacq.so"
 

@@ -47,7 +47,7 @@ import Testing
                 }
                 verified += 1
             } catch {
-                #expect(error.code == .overrun)
+                #expect(error.code == .overrun || error.code == .index)  // fell behind: refused, never torn
                 overruns += 1
             }
         }

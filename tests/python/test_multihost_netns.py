@@ -171,6 +171,11 @@ def net():
     net = Net()
     try:
         net.setup()
+    except Exception as exc:
+        errors = net.teardown()
+        pytest.fail(f"could not set up the two-namespace network: {exc} "
+                    f"(teardown: {errors or 'clean'})")
+    try:
         net.check_route()
     except BaseException:
         net.teardown()

@@ -33,6 +33,7 @@ public final class InputStream: @unchecked Sendable {
     private var sharedRing: RingBuffer?
     private var localBuffer: RingBuffer?
     private var lastIndex: Int?
+    private var isClosed = false
     /// Keeps the frames behind the last returned view alive until the next receive.
     private var lastFrames: [ZMQMessage] = []
     /// Keeps the memory of the last returned view alive too when it is not a frame (a
@@ -100,6 +101,7 @@ public final class InputStream: @unchecked Sendable {
             try sock.setOption(ZMQ_SUBSCRIBE, bytes: [])
             try sock.connect(try p.url())
             closeSocket()
+            isClosed = false
             socket = sock
             params = p
             dtype = newDtype
@@ -112,7 +114,10 @@ public final class InputStream: @unchecked Sendable {
     }
 
     private func connectedSocket() throws(PyAcqError) -> ZMQSocket {
-        guard let socket else { throw PyAcqError(.state, "input stream \(name.isEmpty ? "" : "'\(name)' ")is not connected; call connect() first") }
+        guard let socket else {
+            if isClosed { throw PyAcqError(.closed, "input stream \(name.isEmpty ? "" : "'\(name)' ")is closed") }
+            throw PyAcqError(.state, "input stream \(name.isEmpty ? "" : "'\(name)' ")is not connected; call connect() first")
+        }
         return socket
     }
 
@@ -246,6 +251,7 @@ public final class InputStream: @unchecked Sendable {
 
     public func close() {
         lock.withLock {
+            if socket != nil { isClosed = true }
             closeSocket()
             sharedRing = nil
         }

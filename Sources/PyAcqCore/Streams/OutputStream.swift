@@ -21,6 +21,7 @@ public final class OutputStream: @unchecked Sendable {
     private var shape: [Int] = [-1, 1]
     private var compression = ""
     private var subscribers = 0
+    private var isClosed = false
 
     /// Outgoing queue limit per subscriber, in messages. Beyond it ZeroMQ drops chunks for that
     /// subscriber (the consumer sees the gap in the indexes) so a stalled consumer can never
@@ -107,6 +108,7 @@ public final class OutputStream: @unchecked Sendable {
             socket?.close()
             removeIPCPipe()
             ring?.sharedMemory?.removeFile()
+            isClosed = false
             socket = sock
             ring = newRing
             params = p
@@ -123,7 +125,10 @@ public final class OutputStream: @unchecked Sendable {
     /// Sends one chunk whose first axis is time; `index` defaults to `lastIndex + rows`.
     public func send(_ chunk: ArrayView, index: Int? = nil) throws(PyAcqError) {
         try lock.withLock { () throws(PyAcqError) in
-            guard let socket else { throw PyAcqError(.state, "output stream \(displayName)is not configured; call configure() first") }
+            guard let socket else {
+                if isClosed { throw PyAcqError(.closed, "output stream \(displayName)is closed") }
+                throw PyAcqError(.state, "output stream \(displayName)is not configured; call configure() first")
+            }
             try checkChunk(chunk)
             let rows = chunk.shape[0]
             let newIndex = index ?? (lastIndex + rows)
@@ -234,6 +239,7 @@ public final class OutputStream: @unchecked Sendable {
     /// Closes the socket and removes the shared file (readers' mappings stay valid).
     public func close() {
         lock.withLock {
+            if socket != nil { isClosed = true }
             socket?.close()
             socket = nil
             removeIPCPipe()

@@ -54,6 +54,7 @@ import json
 import sys
 
 import numpy as np
+import zmq
 
 from .patterns import LAYOUTS, chunk_summary, lay_out, matches_ramp, ramp
 from .streams import InputStream, OutputStream, make_url
@@ -88,6 +89,9 @@ def run_send(args):
             sys.stdin.readline()
     finally:
         output.close()
+        # The process-wide context is never terminated otherwise, and then the sockets'
+        # linger is not honoured at exit: the last chunks could be lost.
+        zmq.Context.instance().destroy(linger=1000)
     return 0
 
 

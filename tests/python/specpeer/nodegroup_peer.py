@@ -370,16 +370,23 @@ def main(argv=None):
     def make_server(config):
         server = plain_make_server(config)
         register(server)
+        serve = server.run_forever
+
+        def run_forever():
+            try:
+                serve()
+            finally:
+                # A plain `close` of the server (a Host's polite stop) leaves nodes running:
+                # stop their threads and remove their shared-memory files (pyacq leaves
+                # them, §15.3) before the bootstrap destroys the zmq context.
+                for group in _GROUPS:
+                    group.close_nodes()
+
+        server.run_forever = run_forever
         return server
 
     bootstrap._make_server = make_server
-    try:
-        return bootstrap.main(argv)
-    finally:
-        # A plain `close` of the server (a Host's polite stop) leaves nodes running: stop
-        # their threads and remove their shared-memory files (pyacq leaves them, §15.3).
-        for group in _GROUPS:
-            group.close_nodes()
+    return bootstrap.main(argv)
 
 
 if __name__ == "__main__":
