@@ -3,7 +3,7 @@
 # Python test packages with pip. Fast when everything is already there.
 set -euo pipefail
 
-APT_PACKAGES=(libzmq3-dev libmsgpack-dev libblosc-dev pkg-config cmake gcc make)
+APT_PACKAGES=(libzmq3-dev libmsgpack-dev libblosc-dev pkg-config cmake gcc make iproute2 procps)
 PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)
 if [ "${1:-}" = "--with-octave" ]; then APT_PACKAGES+=(octave liboctave-dev); fi
 

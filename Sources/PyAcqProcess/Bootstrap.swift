@@ -43,6 +43,8 @@ public enum Bootstrap {
         watchParent()
         Logging.info("RPC server for process \(ProcessNames.process) running at \(server.address)")
         server.serveForever()
+        // Nodes still open when the server closed: stop them and remove their shared files.
+        NodeGroup.closeAllInProcess()
         flushBeforeExit()
         return 0
     }

@@ -14,6 +14,17 @@ public final class NodeGroup: RemoteObject, @unchecked Sendable {
         self.host = host
         self.manager = manager
         self.server = server
+        NodeGroup.registryLock.withLock { NodeGroup.live.append(Weak(self)) }
+    }
+
+    private struct Weak { weak var group: NodeGroup?; init(_ g: NodeGroup) { group = g } }
+    nonisolated(unsafe) private static var live: [Weak] = []
+    private static let registryLock = Lock()
+
+    /// Closes the nodes of every node group of this process (a process ending).
+    public static func closeAllInProcess() {
+        let groups = registryLock.withLock { live.compactMap(\.group) }
+        for group in groups { group.closeNodes() }
     }
 
     public var remoteTypeString: String { "<class 'pyacq.core.nodegroup.NodeGroup'>" }

@@ -155,7 +155,10 @@ class Host:
         children, self.children = self.children, []
         for child in children:
             try:
-                child.spawned.kill() if force else child.spawned.stop(timeout=5.0)
+                # §5.3: close (1 s), then up to 10 s for the exit. A Python child can need
+                # seconds: its ROUTER closes with linger 5 s, and a notice queued for a client
+                # that has just disconnected holds the context termination that long.
+                child.spawned.kill() if force else child.spawned.stop(timeout=10.0)
             except Exception:
                 logger.exception("stopping node group %r failed", child.name)
                 child.spawned.kill()
