@@ -38,7 +38,3 @@ public enum ProcessModules {
     }
 }
 
-/// The registered node types (after `ProcessModules.register()`).
-public enum NodeTypes {
-    public static var names: [String] { NodeRegistry.names }
-}

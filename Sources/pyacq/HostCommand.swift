@@ -1,4 +1,5 @@
 import ArgumentParser
+import PyAcqCore
 import PyAcqProcess
 
 /// `pyacq host ADDRESS`: the host server (like `pyacq-host`).
@@ -34,6 +35,6 @@ struct NodesCommand: ParsableCommand {
 
     func run() throws {
         ProcessModules.register()
-        for name in NodeTypes.names { print(name) }
+        for name in NodeRegistry.names { print(name) }
     }
 }
