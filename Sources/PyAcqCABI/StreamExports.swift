@@ -43,7 +43,7 @@ public func pyacq_output_send(_ h: OpaquePointer?, _ data: UnsafeRawPointer?, _ 
                               _ shape: UnsafePointer<Int64>?, _ strides: UnsafePointer<Int64>?, _ index: Int64) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let stream = try output(h)
-        let chunk = try callerArray(data: data, dtype: dtype, defaultDType: try stream.params.dtype(), ndim: ndim,
+        let chunk = try callerArray(data: data, dtype: dtype, defaultDType: stream.streamDType, ndim: ndim,
                                     shape: shape, strides: strides)
         try stream.send(chunk, index: index < 0 ? nil : Int(index))
     }
@@ -129,7 +129,7 @@ public func pyacq_input_recv(_ h: OpaquePointer?, _ timeoutMs: Int32, _ indexOut
         let chunk = try stream.receive(timeoutMs: Int(timeoutMs), withData: viewOut != nil)
         if let data = chunk.data { try checkedViewDims(data) }
         indexOut?.pointee = Int64(chunk.index)
-        if let viewOut { fill(viewOut, with: chunk.data, itemsize: try stream.params?.dtype().itemsize ?? 0) }
+        if let viewOut { fill(viewOut, with: chunk.data, itemsize: stream.streamDType.itemsize) }
     }
 }
 

@@ -1,5 +1,8 @@
 import PyAcqCore
 import PyAcqRPC
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The nodes of one process (PROTOCOL §7.4). Created by a Host in a spawned process, or
 /// directly in-process.
@@ -87,6 +90,7 @@ public final class NodeGroup: RemoteObject, @unchecked Sendable {
             return .none
         }
         i.attribute("host") { group throws(PyAcqError) in .value(group.host) }
+        i.attribute("pid") { _ throws(PyAcqError) in .value(.int(Int(getpid()))) }
         i.attribute("manager") { group throws(PyAcqError) in .value(group.manager) }
         i.attribute("nodes") { group throws(PyAcqError) in .value(.array(group.nodeList.map { .string($0.name) })) }
         return i

@@ -59,6 +59,7 @@ public struct ArrayView: @unchecked Sendable {
     /// direction (PROTOCOL §9 rule 1), with the byte offset of element [0,…] inside it.
     public var contiguousBlock: (start: UnsafeRawPointer, length: Int, offset: Int)? {
         if count == 0 { return (base, 0, 0) }
+        if isCContiguous { return (base, byteCount, 0) }
         let axes = (0..<ndim).filter { shape[$0] > 1 }.sorted { abs(strides[$0]) < abs(strides[$1]) }
         var expected = dtype.itemsize
         var offset = 0

@@ -323,6 +323,8 @@ struct LiteralReader {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // The common case (no surrounding blanks) without Unicode property lookups.
+        if let first = utf8.first, let last = utf8.last, first > 0x20, last > 0x20, first < 0x80, last < 0x80 { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

@@ -29,6 +29,9 @@ public final class InputStream: @unchecked Sendable {
     private let lock = Lock()
     private var socket: ZMQSocket?
     private var dtype = DType.float32
+
+    /// The dtype chunks are read with (parsed once at connect).
+    public var streamDType: DType { lock.withLock { dtype } }
     private var compression = ""
     private var sharedRing: RingBuffer?
     private var localBuffer: RingBuffer?
@@ -97,7 +100,7 @@ public final class InputStream: @unchecked Sendable {
             }
             let sock = try ZMQSocket(type: ZMQ_SUB)
             try sock.setOption(ZMQ_LINGER, 1000)
-            try sock.setOption(ZMQ_RCVHWM, OutputStream.sendHighWaterMark)
+            try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : OutputStream.sendHighWaterMark)
             try sock.setOption(ZMQ_SUBSCRIBE, bytes: [])
             try sock.connect(try p.url())
             closeSocket()
@@ -134,10 +137,15 @@ public final class InputStream: @unchecked Sendable {
             let sock = try connectedSocket()
             lastFrames = []
             lastDataOwner = nil
-            if timeoutMs >= 0, !(try sock.poll(timeoutMs: timeoutMs)) {
-                throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms")
+            // Try without waiting first: a zmq_poll system call per chunk costs more than the rest.
+            var received = try sock.receiveMessage(dontWait: true)
+            if received == nil {
+                if timeoutMs >= 0, !(try sock.poll(timeoutMs: timeoutMs)) {
+                    throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms")
+                }
+                received = try sock.receiveMessage()
             }
-            guard let frames = try sock.receiveMessage() else { throw PyAcqError(.timeout, "no chunk available") }
+            guard let frames = received else { throw PyAcqError(.timeout, "no chunk available") }
             do throws(PyAcqError) {
                 let chunk = try decode(frames, withData: withData)
                 account(chunk)

@@ -18,6 +18,9 @@ public final class OutputStream: @unchecked Sendable {
     private var socket: ZMQSocket?
     private var ring: RingBuffer?
     private var dtype = DType.float32
+
+    /// The stream's dtype as configured (parsed once).
+    public var streamDType: DType { lock.withLock { dtype } }
     private var shape: [Int] = [-1, 1]
     private var compression = ""
     private var subscribers = 0
@@ -27,6 +30,7 @@ public final class OutputStream: @unchecked Sendable {
     /// subscriber (the consumer sees the gap in the indexes) so a stalled consumer can never
     /// make the producer's memory grow without bound.
     public static let sendHighWaterMark: Int32 = 1000
+    public static let notificationHighWaterMark: Int32 = 100_000
 
     /// Params used when configure does not give them (between pyacq's defaults and the spec):
     /// a converter's output inherits its input's dtype, shape and rate this way.
@@ -98,7 +102,9 @@ public final class OutputStream: @unchecked Sendable {
             let url = try p.url()
             let sock = try ZMQSocket(type: ZMQ_XPUB)
             try sock.setOption(ZMQ_LINGER, 1000)
-            try sock.setOption(ZMQ_SNDHWM, Self.sendHighWaterMark)
+            // sharedmem notifications are 16 bytes and the ring bounds the data: let them queue
+            // deep so a consumer that keeps up never loses one to libzmq's lagging HWM count.
+            try sock.setOption(ZMQ_SNDHWM, mode == "sharedmem" ? Self.notificationHighWaterMark : Self.sendHighWaterMark)
             try sock.setOption(ZMQ_XPUB_VERBOSER, 1)
             try sock.bind(url)
             let endpoint = sock.lastEndpoint
