@@ -32,13 +32,14 @@ from .errors import (BufferIndexError, BufferTooSmall, ClosedError, DTypeError, 
 from .manager import Manager, NodeGroup, NodeProxy, StreamProxy, create_manager, list_node_types
 from .node import Node, NodeStateError, ThreadPollInput, Timer, all_nodes, create_local_node, register_node_type
 from .ringbuffer import RingBuffer
+from .sharedmem import SharedMem
 from .rpc import Future, ObjectProxy, RPCClient, RPCServer, measure_clock_diff
 from .stream import InputStream, OutputStream
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "OutputStream", "InputStream", "RingBuffer", "errors", "as_dtype", "dtype_param", "normalize_dtype",
+    "OutputStream", "InputStream", "RingBuffer", "SharedMem", "errors", "as_dtype", "dtype_param", "normalize_dtype",
     "ABI_VERSION", "library_path", "library_version", "PyAcqError", "InvalidArgument", "ParamsError",
     "DTypeError", "StateError", "PyAcqTimeout", "PyAcqIOError", "MalformedMessage", "BufferIndexError",
     "BufferTooSmall", "OverrunError", "ClosedError", "RemoteError", "InternalError", "LibraryError",
