@@ -13,7 +13,7 @@ final class ManagerHandle {
     private var local: Manager?
     private var spawner: ProcessSpawner?
     private var logs: LogPrinter?
-    private var closed = false
+    private(set) var closed = false
 
     init(mode: String) throws(PyAcqError) {
         ProcessModules.register()
@@ -61,7 +61,9 @@ final class ManagerHandle {
 }
 
 private func manager(_ h: OpaquePointer?) throws(PyAcqError) -> ManagerHandle {
-    try HandleRegistry.resolve(h, as: ManagerHandle.self, "manager")
+    let handle = try HandleRegistry.resolve(h, as: ManagerHandle.self, "manager")
+    guard !handle.closed else { throw PyAcqError(.closed, "this manager is closed") }
+    return handle
 }
 private func proxy(_ h: OpaquePointer?, _ what: String) throws(PyAcqError) -> ObjectProxy {
     try HandleRegistry.resolve(h, as: ProxyHandle.self, what).proxy
@@ -73,9 +75,11 @@ private func newProxy(_ result: ObjectProxyOrValue, _ out: UnsafeMutablePointer<
 }
 private func kwargs(_ json: UnsafePointer<CChar>?, _ what: String) throws(PyAcqError) -> ValueMap {
     guard let json, json.pointee != 0 else { return [:] }
-    guard case .map(let map) = try Serializer.json.decode(Array(try string(json, what).utf8)) else {
-        throw PyAcqError(.badParams, "\(what) must be a JSON object")
+    let decoded: Value
+    do { decoded = try Serializer.json.decode(Array(try string(json, what).utf8)) } catch {
+        throw PyAcqError(.badParams, "\(what): \(error.message)")
     }
+    guard case .map(let map) = decoded else { throw PyAcqError(.badParams, "\(what) must be a JSON object") }
     return map
 }
 
@@ -132,12 +136,12 @@ public func pyacq_manager_stop_all_nodes(_ h: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func pyacq_manager_close(_ h: OpaquePointer?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try manager(h).close() }
+    abiCall { () throws(PyAcqError) in try HandleRegistry.resolve(h, as: ManagerHandle.self, "manager").close() }
 }
 
 @c @implementation
 public func pyacq_manager_destroy(_ h: OpaquePointer?) {
-    (try? manager(h))?.close()
+    (try? HandleRegistry.resolve(h, as: ManagerHandle.self, "manager"))?.close()
     HandleRegistry.release(h)
 }
 

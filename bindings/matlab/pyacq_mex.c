@@ -17,6 +17,14 @@
  *       2-D [nchan x nsamp] array is exactly a C-order chunk.
  *   1-D streams (shape [-1]) use a column [nsamp x 1] resp. a row [1 x nsamp].
  *
+ * Distributed graphs (pyacq.Manager / NodeGroup / Node / StreamProxy): managers and proxies to
+ * remote objects (node groups, nodes, their streams, hosts) are handles of the same table
+ * ('manager', 'proxy'). Values sent to remote calls (node configure keywords, call arguments)
+ * are MATLAB values encoded to JSON here (encode_value: numeric/logical arrays become pyacq's
+ * ndarray marker maps with base64 data in C order, MATLAB size = numpy shape); results come
+ * back as JSON text, decoded by +pyacq/+internal/fromRemote.m with 'ndarray_decode'.
+ * Remote exceptions (PYACQ_ERR_REMOTE) raise `pyacq:remote` with the remote message.
+ *
  * Only the documented C MEX API is used: builds with Octave's `mkoctfile --mex` and MATLAB's `mex`.
  */
 #include "mex.h"
@@ -98,7 +106,7 @@ static void check(int status)
 /* Handle table                                                                               */
 /* ------------------------------------------------------------------------------------------ */
 
-enum { K_OUTPUT = 1, K_INPUT = 2, K_RING = 3 };
+enum { K_OUTPUT = 1, K_INPUT = 2, K_RING = 3, K_MANAGER = 4, K_PROXY = 5 };
 
 static const char *kind_name(int kind)
 {
@@ -106,13 +114,15 @@ static const char *kind_name(int kind)
     case K_OUTPUT: return "output stream";
     case K_INPUT: return "input stream";
     case K_RING: return "ring buffer";
+    case K_MANAGER: return "manager";
+    case K_PROXY: return "proxy";
     default: return "unknown";
     }
 }
 
 static const char *article(int kind)
 {
-    return kind == K_RING ? "a" : "an";
+    return (kind == K_OUTPUT || kind == K_INPUT) ? "an" : "a";
 }
 
 typedef struct entry {
@@ -167,15 +177,18 @@ static void destroy_object(int kind, void *ptr)
     case K_OUTPUT: pyacq_output_destroy((pyacq_output *)ptr); break;
     case K_INPUT: pyacq_input_destroy((pyacq_input *)ptr); break;
     case K_RING: pyacq_ringbuffer_destroy((pyacq_ringbuffer *)ptr); break;
+    case K_PROXY: pyacq_proxy_destroy((pyacq_proxy *)ptr); break;
+    case K_MANAGER: pyacq_manager_destroy((pyacq_manager *)ptr); break; /* closes its node groups */
     }
 }
 
-/* Registered with mexAtExit: releases every live handle (consumers first). */
+/* Registered with mexAtExit: releases every live handle (consumers first, managers last: their
+ * node group processes are closed then). */
 static void release_all(void)
 {
     int pass;
-    static const int order[3] = {K_INPUT, K_OUTPUT, K_RING};
-    for (pass = 0; pass < 3; pass++) {
+    static const int order[5] = {K_INPUT, K_OUTPUT, K_RING, K_PROXY, K_MANAGER};
+    for (pass = 0; pass < 5; pass++) {
         size_t i;
         for (i = 0; i < g_len; i++)
             if (g_table[i].kind == order[pass]) destroy_object(g_table[i].kind, g_table[i].ptr);
@@ -1325,6 +1338,868 @@ static void cmd_ringbuffer_destroy(int nlhs, mxArray *plhs[], int nrhs, const mx
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* MATLAB values as JSON for the RPC part (node keywords, call arguments): see README.md       */
+/*   struct (1x1) → object; struct array / cell → list (linear order); char row → string;     */
+/*   numeric or logical scalar → number / true / false; [] (0x0) → null; any other numeric or  */
+/*   logical array → ndarray marker map, MATLAB size [d1 .. dk] = numpy shape (d1, .., dk),    */
+/*   same element at the same subscripts (data written in C order, base64); a 1x1 struct whose */
+/*   only field is `pyacq_raw_json__` (text) → that JSON verbatim (proxies, stream params).    */
+/* ------------------------------------------------------------------------------------------ */
+
+#define RAW_JSON_FIELD "pyacq_raw_json__"
+#define JSON_MAX_DEPTH 64
+
+/* A growing text buffer, mxMalloc'd: the MEX runtime frees it if an error is raised. */
+typedef struct jbuf {
+    char *p;
+    size_t len, cap;
+} jbuf;
+
+static void jb_init(jbuf *b)
+{
+    b->cap = 256;
+    b->len = 0;
+    b->p = (char *)mxMalloc(b->cap);
+    b->p[0] = 0;
+}
+
+static void jb_reserve(jbuf *b, size_t extra)
+{
+    size_t need, cap;
+    if (extra > ((size_t)-1) / 4 - b->len) fail("pyacq:argument", "the value is too large to encode");
+    need = b->len + extra + 1;
+    if (need <= b->cap) return;
+    cap = b->cap * 2;
+    while (cap < need) cap *= 2;
+    b->p = (char *)mxRealloc(b->p, cap);
+    b->cap = cap;
+}
+
+static void jb_put(jbuf *b, const char *s, size_t n)
+{
+    jb_reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void jb_puts(jbuf *b, const char *s)
+{
+    jb_put(b, s, strlen(s));
+}
+
+static void jb_quoted(jbuf *b, const char *s, size_t n)
+{
+    size_t i;
+    jb_reserve(b, n + 2);
+    jb_put(b, "\"", 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[8];
+        switch (c) {
+        case '"': jb_put(b, "\\\"", 2); break;
+        case '\\': jb_put(b, "\\\\", 2); break;
+        case '\n': jb_put(b, "\\n", 2); break;
+        case '\r': jb_put(b, "\\r", 2); break;
+        case '\t': jb_put(b, "\\t", 2); break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                snprintf(esc, sizeof esc, "\\u%04x", (unsigned)c);
+                jb_put(b, esc, 6);
+            } else {
+                jb_put(b, (const char *)&s[i], 1);
+            }
+        }
+    }
+    jb_put(b, "\"", 1);
+}
+
+/* The shortest %g text that reads back as the same value (JSON tokens NaN / Infinity as
+ * Python's json module writes them). `is_single`: shortest for a float32. */
+static void jb_float(jbuf *b, double d, int is_single)
+{
+    char num[48], *c;
+    int prec;
+    if (isnan(d)) {
+        jb_puts(b, "NaN");
+        return;
+    }
+    if (isinf(d)) {
+        jb_puts(b, d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    for (prec = is_single ? 6 : 15; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, d);
+        if (is_single ? (float)strtod(num, NULL) == (float)d : strtod(num, NULL) == d) break;
+    }
+    for (c = num; *c; c++)
+        if (*c == ',') *c = '.'; /* a locale with a decimal comma */
+    jb_puts(b, num);
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Standard base64 (RFC 4648, with padding), what Python's base64.b64encode writes. */
+static void jb_base64(jbuf *b, const unsigned char *d, size_t n)
+{
+    size_t i, out = 4 * ((n + 2) / 3);
+    char *w;
+    jb_reserve(b, out);
+    w = b->p + b->len;
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = ((uint32_t)d[i] << 16) | ((uint32_t)d[i + 1] << 8) | (uint32_t)d[i + 2];
+        *w++ = B64[v >> 18];
+        *w++ = B64[(v >> 12) & 63];
+        *w++ = B64[(v >> 6) & 63];
+        *w++ = B64[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)d[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)d[i + 1] << 8;
+        *w++ = B64[v >> 18];
+        *w++ = B64[(v >> 12) & 63];
+        *w++ = i + 1 < n ? B64[(v >> 6) & 63] : '=';
+        *w++ = '=';
+    }
+    b->len += out;
+    b->p[b->len] = 0;
+}
+
+static int b64_digit(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62; /* also the URL-safe alphabet */
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+/* Decodes base64 text (whitespace ignored, padding optional) into `out` (`cap` bytes).
+ * Returns the number of bytes, or -1 for invalid text or more than `cap` bytes. */
+static int64_t base64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
+{
+    uint32_t acc = 0;
+    int bits = 0, padded = 0;
+    size_t i, len = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int v;
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+        if (c == '=') {
+            padded = 1;
+            continue;
+        }
+        if (padded) return -1;
+        v = b64_digit(c);
+        if (v < 0) return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (len >= cap) return -1;
+            out[len++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1u;
+        }
+    }
+    if (bits >= 6) return -1; /* a lone trailing digit */
+    return (int64_t)len;
+}
+
+/* Fortran-order (MATLAB) byte strides of dims, and C-order (numpy) ones. */
+static void fortran_strides(int nd, const int64_t *shape, int itemsize, int64_t *strides)
+{
+    int i;
+    if (nd <= 0) return;
+    strides[0] = itemsize;
+    for (i = 1; i < nd; i++) strides[i] = strides[i - 1] * shape[i - 1];
+}
+
+static void c_strides(int nd, const int64_t *shape, int itemsize, int64_t *strides)
+{
+    int i;
+    if (nd <= 0) return;
+    strides[nd - 1] = itemsize;
+    for (i = nd - 2; i >= 0; i--) strides[i] = strides[i + 1] * shape[i + 1];
+}
+
+static void encode_ndarray(jbuf *b, const mxArray *a, const char *path)
+{
+    const type_map *t;
+    mwSize nd = mxGetNumberOfDimensions(a);
+    const mwSize *dims = mxGetDimensions(a);
+    int64_t shape[MAXD], src[MAXD], dst[MAXD], total = 1;
+    char num[32];
+    int i;
+    if (mxIsSparse(a)) fail("pyacq:argument", "%s: sparse arrays cannot be sent (use full())", path);
+    if (mxIsComplex(a)) fail("pyacq:dtype", "%s: complex arrays are not supported by the MATLAB binding", path);
+    t = type_of_class(mxGetClassID(a));
+    if (!t) fail("pyacq:dtype", "%s: arrays of class %s cannot be sent", path, mxGetClassName(a));
+    if ((int)nd > MAXD) fail("pyacq:argument", "%s has too many dimensions (%d)", path, (int)nd);
+    for (i = 0; i < (int)nd; i++) {
+        shape[i] = (int64_t)dims[i];
+        total *= shape[i];
+    }
+    jb_puts(b, "{\"___type_name___\": \"ndarray\", \"dtype\": \"");
+    jb_puts(b, t->dtype);
+    jb_puts(b, "\", \"shape\": [");
+    for (i = 0; i < (int)nd; i++) {
+        snprintf(num, sizeof num, "%s%lld", i ? ", " : "", (long long)shape[i]);
+        jb_puts(b, num);
+    }
+    jb_puts(b, "], \"data\": \"");
+    if (total > 0) {
+        const unsigned char *bytes = (const unsigned char *)mxGetData(a);
+        unsigned char *copy = NULL;
+        int longer = 0;
+        /* C order of the same subscripts: a copy unless at most one dimension is > 1 */
+        for (i = 0; i < (int)nd; i++)
+            if (shape[i] > 1) longer++;
+        if (longer > 1) {
+            fortran_strides((int)nd, shape, t->itemsize, src);
+            c_strides((int)nd, shape, t->itemsize, dst);
+            copy = (unsigned char *)mxMalloc((size_t)(total * t->itemsize));
+            strided_copy((char *)copy, dst, (const char *)bytes, src, shape, (int)nd, t->itemsize);
+            bytes = copy;
+        }
+        jb_base64(b, bytes, (size_t)(total * t->itemsize));
+        if (copy) mxFree(copy);
+    }
+    jb_puts(b, "\"}");
+}
+
+static void encode_value(jbuf *b, const mxArray *a, int depth, const char *path);
+
+/* `text` is exactly one JSON value (checked with the scanner above). */
+static int is_one_json_value(const char *text)
+{
+    jscan s;
+    s.p = text;
+    if (j_skip(&s, 1) < 0) return 0;
+    j_ws(&s);
+    return *s.p == 0;
+}
+
+static void encode_struct_element(jbuf *b, const mxArray *a, mwIndex idx, int depth, const char *path)
+{
+    int nf = mxGetNumberOfFields(a), f;
+    char child[256];
+    jb_put(b, "{", 1);
+    for (f = 0; f < nf; f++) {
+        const char *key = mxGetFieldNameByNumber(a, f);
+        if (f) jb_put(b, ", ", 2);
+        jb_quoted(b, key, strlen(key));
+        jb_put(b, ": ", 2);
+        snprintf(child, sizeof child, "%s.%s", path, key);
+        encode_value(b, mxGetFieldByNumber(a, idx, f), depth + 1, child);
+    }
+    jb_put(b, "}", 1);
+}
+
+static void encode_value(jbuf *b, const mxArray *a, int depth, const char *path)
+{
+    char child[256];
+    size_t n, i;
+    if (depth > JSON_MAX_DEPTH) fail("pyacq:argument", "%s: values nested more than %d levels deep", path, JSON_MAX_DEPTH);
+    if (!a) { /* an unset cell element */
+        jb_puts(b, "null");
+        return;
+    }
+    n = mxGetNumberOfElements(a);
+    if (mxIsStruct(a)) {
+        if (n == 1 && mxGetNumberOfFields(a) == 1 && !strcmp(mxGetFieldNameByNumber(a, 0), RAW_JSON_FIELD)) {
+            const mxArray *raw = mxGetFieldByNumber(a, 0, 0);
+            char *text;
+            if (!raw || !mxIsChar(raw)) fail("pyacq:argument", "%s.%s must be JSON text", path, RAW_JSON_FIELD);
+            text = get_string(raw, "raw JSON");
+            if (!is_one_json_value(text)) fail("pyacq:params", "%s.%s is not one JSON value", path, RAW_JSON_FIELD);
+            jb_puts(b, text);
+            mxFree(text);
+            return;
+        }
+        if (n == 1 && mxGetNumberOfDimensions(a) == 2) {
+            encode_struct_element(b, a, 0, depth, path);
+            return;
+        }
+        jb_put(b, "[", 1);
+        for (i = 0; i < n; i++) {
+            if (i) jb_put(b, ", ", 2);
+            snprintf(child, sizeof child, "%s(%lu)", path, (unsigned long)(i + 1));
+            encode_struct_element(b, a, (mwIndex)i, depth + 1, child);
+        }
+        jb_put(b, "]", 1);
+        return;
+    }
+    if (mxIsCell(a)) {
+        jb_put(b, "[", 1);
+        for (i = 0; i < n; i++) {
+            if (i) jb_put(b, ", ", 2);
+            snprintf(child, sizeof child, "%s{%lu}", path, (unsigned long)(i + 1));
+            encode_value(b, mxGetCell(a, (mwIndex)i), depth + 1, child);
+        }
+        jb_put(b, "]", 1);
+        return;
+    }
+    if (mxIsChar(a)) {
+        char *s;
+        if (n == 0) {
+            jb_puts(b, "\"\"");
+            return;
+        }
+        if (mxGetNumberOfDimensions(a) > 2 || mxGetM(a) != 1)
+            fail("pyacq:argument", "%s: text must be a character row vector (use a cell array for several strings)", path);
+        s = get_string(a, path);
+        jb_quoted(b, s, strlen(s));
+        mxFree(s);
+        return;
+    }
+    if (mxIsNumeric(a) || mxIsLogical(a)) {
+        if (n == 0 && mxGetNumberOfDimensions(a) == 2 && mxGetM(a) == 0 && mxGetN(a) == 0) {
+            jb_puts(b, "null"); /* [] = None */
+            return;
+        }
+        if (n != 1 || mxIsSparse(a) || mxIsComplex(a)) {
+            encode_ndarray(b, a, path);
+            return;
+        }
+        {
+            char num[48];
+            const void *p = mxGetData(a);
+            switch (mxGetClassID(a)) {
+            case mxLOGICAL_CLASS: jb_puts(b, *(const mxLogical *)p ? "true" : "false"); return;
+            case mxDOUBLE_CLASS: jb_float(b, *(const double *)p, 0); return;
+            case mxSINGLE_CLASS: jb_float(b, *(const float *)p, 1); return;
+            case mxINT8_CLASS: snprintf(num, sizeof num, "%d", (int)*(const int8_t *)p); break;
+            case mxUINT8_CLASS: snprintf(num, sizeof num, "%u", (unsigned)*(const uint8_t *)p); break;
+            case mxINT16_CLASS: snprintf(num, sizeof num, "%d", (int)*(const int16_t *)p); break;
+            case mxUINT16_CLASS: snprintf(num, sizeof num, "%u", (unsigned)*(const uint16_t *)p); break;
+            case mxINT32_CLASS: snprintf(num, sizeof num, "%ld", (long)*(const int32_t *)p); break;
+            case mxUINT32_CLASS: snprintf(num, sizeof num, "%lu", (unsigned long)*(const uint32_t *)p); break;
+            case mxINT64_CLASS: snprintf(num, sizeof num, "%lld", (long long)*(const int64_t *)p); break;
+            case mxUINT64_CLASS: snprintf(num, sizeof num, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+            default: fail("pyacq:dtype", "%s: values of class %s cannot be sent", path, mxGetClassName(a));
+            }
+            jb_puts(b, num);
+            return;
+        }
+    }
+    fail("pyacq:argument", "%s: a %s value cannot be sent (numbers, logicals, text, structs and cells can)", path,
+         mxGetClassName(a));
+}
+
+/* JSON text for an argument that is JSON text already, [] (→ NULL) or a MATLAB value to encode
+ * (`what`: "list" = a cell, "object" = a struct). mxMalloc'd. */
+static char *get_json_value(const mxArray *a, const char *what, const char *name)
+{
+    jbuf b;
+    if (mxIsNumeric(a) && mxIsEmpty(a)) return NULL;
+    if (mxIsChar(a)) {
+        char *s = get_string(a, name);
+        return *s ? s : NULL;
+    }
+    if (!strcmp(what, "list") ? !mxIsCell(a) : !(mxIsStruct(a) && mxGetNumberOfElements(a) == 1))
+        fail("pyacq:argument", "%s must be %s or JSON text, got a %s array", name,
+             !strcmp(what, "list") ? "a cell array" : "a scalar struct", mxGetClassName(a));
+    jb_init(&b);
+    encode_value(&b, a, 0, name);
+    return b.p;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Commands of the distributed part: managers, node groups, nodes, stream proxies              */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Registers a new library object; destroys it if the table cannot grow. */
+static mxArray *register_new(int kind, void *ptr)
+{
+    entry *e = table_add(kind, ptr);
+    if (!e) {
+        destroy_object(kind, ptr);
+        fail("pyacq:internal", "out of memory");
+    }
+    return handle_value(e);
+}
+
+/* An optional text argument: missing, [] or '' → NULL. */
+static char *get_text_opt(int nrhs, const mxArray *prhs[], int i, const char *name)
+{
+    char *s;
+    if (i >= nrhs || (mxIsNumeric(prhs[i]) && mxIsEmpty(prhs[i]))) return NULL;
+    s = get_string(prhs[i], name);
+    return *s ? s : NULL;
+}
+
+static pyacq_proxy *get_proxy(const mxArray *a)
+{
+    return (pyacq_proxy *)get_handle(a, K_PROXY)->ptr;
+}
+
+static pyacq_manager *get_manager(const mxArray *a)
+{
+    return (pyacq_manager *)get_handle(a, K_MANAGER)->ptr;
+}
+
+static void cmd_to_json(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    jbuf b;
+    need_args(nrhs, 1, 1, "json = pyacq_mex('to_json', value)");
+    need_outputs(nlhs, 1);
+    jb_init(&b);
+    encode_value(&b, prhs[1], 0, "value");
+    plhs[0] = mxCreateString(b.p);
+    mxFree(b.p);
+}
+
+static void cmd_ndarray_decode(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *text, *dtype, *canon = NULL;
+    const type_map *t;
+    int64_t shape[MAXD], src[MAXD], dst[MAXD], total = 1, got;
+    mwSize mdims[MAXD];
+    int k, i, md;
+    size_t nbytes;
+    unsigned char *bytes;
+    mxArray *out;
+    char cname[40];
+    need_args(nrhs, 3, 3, "x = pyacq_mex('ndarray_decode', base64_data, dtype, shape)");
+    need_outputs(nlhs, 1);
+    text = get_string(prhs[1], "the base64 data");
+    dtype = get_string(prhs[2], "the dtype");
+    if (!(mxIsDouble(prhs[3]) && is_real_dense(prhs[3])))
+        fail("pyacq:argument", "the shape must be a double vector, got a %s array", mxGetClassName(prhs[3]));
+    k = (int)mxGetNumberOfElements(prhs[3]);
+    if (k > MAXD) fail("pyacq:argument", "ndarrays of %d dimensions are not supported", k);
+    for (i = 0; i < k; i++) {
+        double d = ((const double *)mxGetData(prhs[3]))[i];
+        if (!(d >= 0 && d == floor(d) && d < 1e15)) fail("pyacq:argument", "invalid shape element %g", d);
+        shape[i] = (int64_t)d;
+        total *= shape[i];
+        if (total > ((int64_t)1 << 48)) fail("pyacq:argument", "the ndarray is too large");
+    }
+    check(pyacq_dtype_normalize(dtype, &canon));
+    cname[0] = 0;
+    if (canon && strlen(canon) < sizeof cname) strcpy(cname, canon);
+    pyacq_free(canon);
+    t = type_of_dtype(cname);
+    if (!t) fail("pyacq:dtype", "dtype '%s' has no MATLAB equivalent", dtype);
+    /* MATLAB dims: () → 1x1, (n,) → n x 1, otherwise the shape */
+    md = k < 2 ? 2 : k;
+    for (i = 0; i < md; i++) mdims[i] = 1;
+    for (i = 0; i < k; i++) mdims[i] = (mwSize)shape[i];
+    if (t->cls == mxLOGICAL_CLASS) out = mxCreateLogicalArray((mwSize)md, mdims);
+    else out = mxCreateNumericArray((mwSize)md, mdims, t->cls, mxREAL);
+    nbytes = (size_t)(total * t->itemsize);
+    bytes = (unsigned char *)mxMalloc(nbytes + 3);
+    got = base64_decode(text, strlen(text), bytes, nbytes + 3);
+    if (got != (int64_t)nbytes) {
+        mxDestroyArray(out);
+        fail("pyacq:malformed", "the ndarray data has %lld bytes, expected %lld for dtype %s and %lld elements", (long long)got,
+             (long long)nbytes, t->dtype, (long long)total);
+    }
+    if (nbytes > 0) {
+        if (k <= 1) {
+            memcpy(mxGetData(out), bytes, nbytes);
+        } else {
+            c_strides(k, shape, t->itemsize, src);
+            fortran_strides(k, shape, t->itemsize, dst);
+            strided_copy((char *)mxGetData(out), dst, (const char *)bytes, src, shape, k, t->itemsize);
+        }
+    }
+    mxFree(bytes);
+    plhs[0] = out;
+}
+
+static void cmd_manager_create(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_manager *m = NULL;
+    char *mode;
+    need_args(nrhs, 0, 1, "h = pyacq_mex('manager_create' [, mode])   % mode 'local' (default) or 'rpc'");
+    need_outputs(nlhs, 1);
+    mode = get_text_opt(nrhs, prhs, 1, "the mode");
+    check(pyacq_manager_create(&m, mode ? mode : "local"));
+    plhs[0] = register_new(K_MANAGER, m);
+}
+
+static void cmd_manager_proxy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *p = NULL;
+    need_args(nrhs, 1, 1, "p = pyacq_mex('manager_proxy', h)");
+    need_outputs(nlhs, 1);
+    check(pyacq_manager_proxy(get_manager(prhs[1]), &p));
+    plhs[0] = register_new(K_PROXY, p);
+}
+
+static void cmd_manager_add_host(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *p = NULL;
+    pyacq_manager *m;
+    char *address;
+    need_args(nrhs, 2, 2, "host = pyacq_mex('manager_add_host', h, address)");
+    need_outputs(nlhs, 1);
+    m = get_manager(prhs[1]);
+    address = get_string(prhs[2], "the host address");
+    check(pyacq_manager_add_host(m, address, &p));
+    plhs[0] = register_new(K_PROXY, p);
+}
+
+static void cmd_manager_create_nodegroup(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *p = NULL;
+    pyacq_manager *m;
+    char *name, *host, *options = NULL;
+    need_args(nrhs, 1, 4, "ng = pyacq_mex('manager_create_nodegroup', h [, name [, host_address [, options]]])");
+    need_outputs(nlhs, 1);
+    m = get_manager(prhs[1]);
+    name = get_text_opt(nrhs, prhs, 2, "the node group name");
+    host = get_text_opt(nrhs, prhs, 3, "the host address");
+    if (nrhs > 4) options = get_json_value(prhs[4], "object", "options");
+    check(pyacq_manager_create_nodegroup(m, name, host, options, &p));
+    plhs[0] = register_new(K_PROXY, p);
+}
+
+/* Proxy handles for the elements of a JSON array of proxy maps (uint64 column). */
+static mxArray *proxies_from_json_array(const char *json)
+{
+    jscan s;
+    size_t count = 0, i;
+    pyacq_proxy **made;
+    mxArray *ids;
+    s.p = json;
+    j_ws(&s);
+    if (*s.p != '[') fail("pyacq:malformed", "expected a JSON array of proxies, got: %.200s", json);
+    {
+        jscan c = s;
+        int n = j_array_len(&c);
+        if (n < 0) fail("pyacq:malformed", "invalid JSON array: %.200s", json);
+        count = (size_t)n;
+    }
+    made = (pyacq_proxy **)mxCalloc(count ? count : 1, sizeof *made);
+    s.p++;
+    for (i = 0; i < count; i++) {
+        const char *start;
+        char *item;
+        int st;
+        j_ws(&s);
+        start = s.p;
+        j_skip(&s, 1);
+        item = (char *)mxMalloc((size_t)(s.p - start) + 1);
+        memcpy(item, start, (size_t)(s.p - start));
+        item[s.p - start] = 0;
+        st = pyacq_proxy_from_json(item, &made[i]);
+        mxFree(item);
+        if (st != PYACQ_OK) {
+            size_t j;
+            capture(st);
+            for (j = 0; j < i; j++) pyacq_proxy_destroy(made[j]);
+            raise_captured();
+        }
+        j_ws(&s);
+        if (*s.p == ',') s.p++;
+    }
+    ids = mxCreateNumericMatrix((mwSize)count, 1, mxUINT64_CLASS, mxREAL);
+    for (i = 0; i < count; i++) {
+        entry *e = table_add(K_PROXY, made[i]);
+        if (!e) {
+            size_t j;
+            for (j = i; j < count; j++) pyacq_proxy_destroy(made[j]);
+            fail("pyacq:internal", "out of memory");
+        }
+        ((uint64_t *)mxGetData(ids))[i] = e->id;
+    }
+    mxFree(made);
+    return ids;
+}
+
+static void cmd_manager_list_nodegroups(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *json = NULL;
+    mxArray *ids;
+    need_args(nrhs, 1, 1, "ids = pyacq_mex('manager_list_nodegroups', h)");
+    need_outputs(nlhs, 1);
+    check(pyacq_manager_list_nodegroups(get_manager(prhs[1]), &json));
+    {
+        /* copy into MEX memory so that an error below does not leak the library string */
+        char *copy = (char *)mxMalloc(strlen(json ? json : "[]") + 1);
+        strcpy(copy, json ? json : "[]");
+        pyacq_free(json);
+        ids = proxies_from_json_array(copy);
+        mxFree(copy);
+    }
+    plhs[0] = ids;
+}
+
+static void manager_simple(int nlhs, int nrhs, const mxArray *prhs[], int (*fn)(pyacq_manager *), const char *usage)
+{
+    need_args(nrhs, 1, 1, usage);
+    need_outputs(nlhs, 0);
+    check(fn(get_manager(prhs[1])));
+}
+
+static void cmd_manager_start_all_nodes(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    manager_simple(nlhs, nrhs, prhs, pyacq_manager_start_all_nodes, "pyacq_mex('manager_start_all_nodes', h)");
+}
+
+static void cmd_manager_stop_all_nodes(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    manager_simple(nlhs, nrhs, prhs, pyacq_manager_stop_all_nodes, "pyacq_mex('manager_stop_all_nodes', h)");
+}
+
+static void cmd_manager_close(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    manager_simple(nlhs, nrhs, prhs, pyacq_manager_close, "pyacq_mex('manager_close', h)");
+}
+
+static void cmd_manager_destroy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    destroy_handle(K_MANAGER, nlhs, nrhs, prhs, "pyacq_mex('manager_destroy', h)");
+}
+
+static void cmd_list_node_types(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *json = NULL, name[256];
+    jscan s;
+    int n, i;
+    mxArray *names;
+    (void)prhs;
+    need_args(nrhs, 0, 0, "names = pyacq_mex('list_node_types')");
+    need_outputs(nlhs, 1);
+    check(pyacq_list_node_types(&json));
+    s.p = json ? json : "[]";
+    {
+        jscan c = s;
+        j_ws(&c);
+        n = j_array_len(&c);
+    }
+    if (n < 0) {
+        pyacq_free(json);
+        fail("pyacq:malformed", "the node type list is not a JSON array");
+    }
+    names = mxCreateCellMatrix((mwSize)n, 1);
+    j_ws(&s);
+    s.p++;
+    for (i = 0; i < n; i++) {
+        j_ws(&s);
+        if (j_string(&s, name, sizeof name) != 0) name[0] = 0;
+        mxSetCell(names, (mwIndex)i, mxCreateString(name));
+        j_ws(&s);
+        if (*s.p == ',') s.p++;
+    }
+    pyacq_free(json);
+    plhs[0] = names;
+}
+
+static void cmd_nodegroup_create_node(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *group, *node = NULL;
+    char *type, *name;
+    need_args(nrhs, 2, 3, "node = pyacq_mex('nodegroup_create_node', ng, type_name [, node_name])");
+    need_outputs(nlhs, 1);
+    group = get_proxy(prhs[1]);
+    type = get_string(prhs[2], "the node type");
+    name = get_text_opt(nrhs, prhs, 3, "the node name");
+    check(pyacq_nodegroup_create_node(group, type, name, &node));
+    plhs[0] = register_new(K_PROXY, node);
+}
+
+static void cmd_node_configure(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *node;
+    char *kwargs = NULL;
+    (void)plhs;
+    need_args(nrhs, 1, 2, "pyacq_mex('node_configure', node [, kwargs_struct_or_json])");
+    need_outputs(nlhs, 0);
+    node = get_proxy(prhs[1]);
+    if (nrhs > 2) kwargs = get_json_value(prhs[2], "object", "kwargs");
+    check(pyacq_node_configure(node, kwargs));
+}
+
+static void node_simple(int nlhs, int nrhs, const mxArray *prhs[], int (*fn)(pyacq_proxy *), const char *usage)
+{
+    need_args(nrhs, 1, 1, usage);
+    need_outputs(nlhs, 0);
+    check(fn(get_proxy(prhs[1])));
+}
+
+static void cmd_node_initialize(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    node_simple(nlhs, nrhs, prhs, pyacq_node_initialize, "pyacq_mex('node_initialize', node)");
+}
+
+static void cmd_node_start(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    node_simple(nlhs, nrhs, prhs, pyacq_node_start, "pyacq_mex('node_start', node)");
+}
+
+static void cmd_node_stop(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    node_simple(nlhs, nrhs, prhs, pyacq_node_stop, "pyacq_mex('node_stop', node)");
+}
+
+static void cmd_node_close(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    node_simple(nlhs, nrhs, prhs, pyacq_node_close, "pyacq_mex('node_close', node)");
+}
+
+static void node_stream(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[], int output)
+{
+    pyacq_proxy *node, *stream = NULL;
+    char *name;
+    need_args(nrhs, 1, 2, output ? "s = pyacq_mex('node_output', node [, name])" : "s = pyacq_mex('node_input', node [, name])");
+    need_outputs(nlhs, 1);
+    node = get_proxy(prhs[1]);
+    name = get_text_opt(nrhs, prhs, 2, "the stream name");
+    check(output ? pyacq_node_output(node, name, &stream) : pyacq_node_input(node, name, &stream));
+    plhs[0] = register_new(K_PROXY, stream);
+}
+
+static void cmd_node_output(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    node_stream(nlhs, plhs, nrhs, prhs, 1);
+}
+
+static void cmd_node_input(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    node_stream(nlhs, plhs, nrhs, prhs, 0);
+}
+
+static void cmd_stream_configure(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *stream;
+    char *params;
+    (void)plhs;
+    need_args(nrhs, 2, 2, "pyacq_mex('stream_configure', output_proxy, params_json)");
+    need_outputs(nlhs, 0);
+    stream = get_proxy(prhs[1]);
+    params = get_string(prhs[2], "the stream params (JSON text)");
+    check(pyacq_stream_configure(stream, params));
+}
+
+static void cmd_stream_connect(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *input, *output;
+    (void)plhs;
+    need_args(nrhs, 2, 2, "pyacq_mex('stream_connect', input_proxy, output_proxy)");
+    need_outputs(nlhs, 0);
+    input = get_proxy(prhs[1]);
+    output = get_proxy(prhs[2]);
+    check(pyacq_stream_connect(input, output));
+}
+
+static void cmd_input_connect_proxy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    entry *e;
+    pyacq_proxy *output;
+    int st;
+    (void)plhs;
+    need_args(nrhs, 2, 2, "pyacq_mex('input_connect_proxy', h, output_proxy)");
+    need_outputs(nlhs, 0);
+    e = get_handle(prhs[1], K_INPUT);
+    output = get_proxy(prhs[2]);
+    st = pyacq_input_connect_proxy((pyacq_input *)e->ptr, output);
+    if (st != PYACQ_OK) {
+        capture(st);
+        refresh_meta(e);
+        raise_captured();
+    }
+    refresh_meta(e);
+}
+
+static void cmd_proxy_attr(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *p, *q = NULL;
+    char *name;
+    need_args(nrhs, 2, 2, "q = pyacq_mex('proxy_attr', p, name)");
+    need_outputs(nlhs, 1);
+    p = get_proxy(prhs[1]);
+    name = get_string(prhs[2], "the attribute name");
+    check(pyacq_proxy_attr(p, name, &q));
+    plhs[0] = register_new(K_PROXY, q);
+}
+
+/* proxy_call(p, method, args, kwargs, timeout): method '' or [] calls p itself. */
+static void cmd_proxy_call(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *p, *target, *temp = NULL;
+    char *method, *args = NULL, *kwargs = NULL, *result = NULL;
+    int timeout, st;
+    need_args(nrhs, 1, 5, "json = pyacq_mex('proxy_call', p [, method [, args_cell_or_json [, kwargs_struct_or_json [, timeout_ms]]]])");
+    need_outputs(nlhs, 1);
+    p = get_proxy(prhs[1]);
+    method = get_text_opt(nrhs, prhs, 2, "the method name");
+    if (nrhs > 3) args = get_json_value(prhs[3], "list", "args");
+    if (nrhs > 4) kwargs = get_json_value(prhs[4], "object", "kwargs");
+    timeout = get_timeout(nrhs, prhs, 5, 10000);
+    target = p;
+    if (method) {
+        check(pyacq_proxy_attr(p, method, &temp));
+        target = temp;
+    }
+    st = pyacq_proxy_call(target, args, kwargs, timeout, nlhs > 0 ? &result : NULL);
+    if (st != PYACQ_OK) capture(st);
+    if (temp) pyacq_proxy_destroy(temp);
+    if (st != PYACQ_OK) raise_captured();
+    plhs[0] = mxCreateString(result ? result : "null");
+    pyacq_free(result);
+}
+
+static void cmd_proxy_get_value(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *p;
+    char *json = NULL;
+    int timeout, st;
+    need_args(nrhs, 1, 2, "json = pyacq_mex('proxy_get_value', p [, timeout_ms])");
+    need_outputs(nlhs, 1);
+    p = get_proxy(prhs[1]);
+    timeout = get_timeout(nrhs, prhs, 2, 10000);
+    st = pyacq_proxy_get_value(p, timeout, &json);
+    plhs[0] = json_result(st, json);
+}
+
+static void cmd_proxy_delete(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    need_args(nrhs, 1, 1, "pyacq_mex('proxy_delete', p)");
+    need_outputs(nlhs, 0);
+    check(pyacq_proxy_delete(get_proxy(prhs[1])));
+}
+
+static void cmd_proxy_to_json(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    char *json = NULL;
+    int st;
+    need_args(nrhs, 1, 1, "json = pyacq_mex('proxy_to_json', p)");
+    need_outputs(nlhs, 1);
+    st = pyacq_proxy_to_json(get_proxy(prhs[1]), &json);
+    plhs[0] = json_result(st, json);
+}
+
+static void cmd_proxy_from_json(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_proxy *p = NULL;
+    char *json;
+    need_args(nrhs, 1, 1, "p = pyacq_mex('proxy_from_json', proxy_map_json)");
+    need_outputs(nlhs, 1);
+    json = get_string(prhs[1], "the proxy map (JSON text)");
+    check(pyacq_proxy_from_json(json, &p));
+    plhs[0] = register_new(K_PROXY, p);
+}
+
+static void cmd_proxy_destroy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    (void)plhs;
+    destroy_handle(K_PROXY, nlhs, nrhs, prhs, "pyacq_mex('proxy_destroy', p)");
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Dispatch                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -1365,6 +2240,36 @@ static const struct {
     {"ringbuffer_info", cmd_ringbuffer_info},
     {"ringbuffer_reset_index", cmd_ringbuffer_reset_index},
     {"ringbuffer_destroy", cmd_ringbuffer_destroy},
+    {"to_json", cmd_to_json},
+    {"ndarray_decode", cmd_ndarray_decode},
+    {"manager_create", cmd_manager_create},
+    {"manager_proxy", cmd_manager_proxy},
+    {"manager_add_host", cmd_manager_add_host},
+    {"manager_create_nodegroup", cmd_manager_create_nodegroup},
+    {"manager_list_nodegroups", cmd_manager_list_nodegroups},
+    {"manager_start_all_nodes", cmd_manager_start_all_nodes},
+    {"manager_stop_all_nodes", cmd_manager_stop_all_nodes},
+    {"manager_close", cmd_manager_close},
+    {"manager_destroy", cmd_manager_destroy},
+    {"list_node_types", cmd_list_node_types},
+    {"nodegroup_create_node", cmd_nodegroup_create_node},
+    {"node_configure", cmd_node_configure},
+    {"node_initialize", cmd_node_initialize},
+    {"node_start", cmd_node_start},
+    {"node_stop", cmd_node_stop},
+    {"node_close", cmd_node_close},
+    {"node_output", cmd_node_output},
+    {"node_input", cmd_node_input},
+    {"stream_configure", cmd_stream_configure},
+    {"stream_connect", cmd_stream_connect},
+    {"input_connect_proxy", cmd_input_connect_proxy},
+    {"proxy_attr", cmd_proxy_attr},
+    {"proxy_call", cmd_proxy_call},
+    {"proxy_get_value", cmd_proxy_get_value},
+    {"proxy_delete", cmd_proxy_delete},
+    {"proxy_to_json", cmd_proxy_to_json},
+    {"proxy_from_json", cmd_proxy_from_json},
+    {"proxy_destroy", cmd_proxy_destroy},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

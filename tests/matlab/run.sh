@@ -2,8 +2,10 @@
 # MATLAB binding tests, run with GNU Octave (octave-cli).
 #   tests/matlab/run.sh [FILTER]     FILTER: run only tests whose name contains it
 # Builds the MEX gateway into build/matlab from bindings/matlab/pyacq_mex.c against a snapshot
-# of build/lib/libpyacq.so (run `make lib` first), runs tests/matlab/test_streams.m, then checks
-# that Octave exits cleanly while handles are still live. The last line is always
+# of build/lib/libpyacq.so (run `make lib` first), runs tests/matlab/test_streams.m (streams, ring
+# buffers) and tests/matlab/test_remote.m (Manager, node groups, nodes: spawns build/bin/
+# pyacq-nodegroup), then checks that Octave exits cleanly while handles are still live. The last
+# line is always
 #   matlab-tests: N passed, M failed
 # and the exit code is non-zero if anything failed (including an Octave crash).
 set -u
@@ -47,30 +49,69 @@ if ! "${OCT[@]}" --eval "addpath('$ROOT/bindings/matlab'); setenv('CFLAGS', [get
   finish 0 1
 fi
 
-# 2. the test suite (each test prints PASS/FAIL; a crash shows as a missing summary)
-"${OCT[@]}" --eval "$PATHS n = test_streams('$FILTER'); exit(n > 0);" 2>&1 | tee "$LOG"
-status=${PIPESTATUS[0]}
-passed=$(grep -c '^PASS ' "$LOG")
-failed=$(grep -c '^FAIL ' "$LOG")
-if ! grep -q '^test_streams: ' "$LOG"; then
-  echo "FAIL octave: the suite did not finish (exit status $status: crash?)"
-  failed=$((failed + 1))
-elif [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-  echo "FAIL octave: exit status $status"
-  failed=$((failed + 1))
+# 2. the test suites, each in its own Octave (each test prints PASS/FAIL; a crash shows as a
+#    missing summary line). test_remote spawns pyacq-nodegroup (and pyacq-host) processes: the
+#    library snapshot has no ../bin, so the executable is given by the environment -- a
+#    snapshot too (build/matlab/bin), taken with the library's.
+if [ -z "${PYACQ_NODEGROUP_EXECUTABLE:-}" ]; then
+  mkdir -p "$OUT/bin"
+  for p in pyacq-nodegroup pyacq-host; do
+    if [ -x "$ROOT/build/bin/$p" ]; then
+      cp -L "$ROOT/build/bin/$p" "$OUT/bin/.$p.tmp" && mv -f "$OUT/bin/.$p.tmp" "$OUT/bin/$p"
+    fi
+  done
+  export PYACQ_NODEGROUP_EXECUTABLE=$OUT/bin/pyacq-nodegroup
 fi
+: >"$LOG"
+passed=0
+failed=0
+for suite in test_streams test_remote; do
+  SUITE_LOG=$OUT/$suite.log
+  if [ "$suite" = test_remote ] && [ ! -x "$PYACQ_NODEGROUP_EXECUTABLE" ]; then
+    echo "FAIL $suite: $PYACQ_NODEGROUP_EXECUTABLE missing (make lib)" | tee "$SUITE_LOG"
+  else
+    timeout 600 "${OCT[@]}" --eval "$PATHS n = $suite('$FILTER'); exit(n > 0);" 2>&1 | tee "$SUITE_LOG"
+    status=${PIPESTATUS[0]}
+    if ! grep -q "^$suite: " "$SUITE_LOG"; then
+      echo "FAIL octave: $suite did not finish (exit status $status: crash?)" | tee -a "$SUITE_LOG"
+    elif [ "$status" -ne 0 ] && ! grep -q '^FAIL ' "$SUITE_LOG"; then
+      echo "FAIL octave: $suite exit status $status" | tee -a "$SUITE_LOG"
+    fi
+  fi
+  cat "$SUITE_LOG" >>"$LOG"
+  passed=$((passed + $(grep -c '^PASS ' "$SUITE_LOG")))
+  failed=$((failed + $(grep -c '^FAIL ' "$SUITE_LOG")))
+done
 
-# 3. Octave exits cleanly (mexAtExit) with live streams, a shared ring and raw handles
+# 3. Octave exits cleanly (mexAtExit) with live streams, a shared ring, raw handles and a
+#    manager with a node group: the node group process ends with it
 if [ -z "$FILTER" ]; then
   EXIT_SCRIPT="$PATHS
     o = pyacq.OutputStream(); o.configure(tcp_params('float32', [-1 2], 'transfermode', 'sharedmem', 'buffer_size', 64));
     i = pyacq.InputStream(); i.connect(o); o.waitForSubscribers(1, 10000); o.send(single([1 2]));
     raw = pyacq_mex('output_create'); ring = pyacq_mex('ringbuffer_create', '{\"shape\": [4, 1]}');
     t = pyacq_mex('input_create'); pyacq_mex('input_connect', t, o.paramsJson());
-    global keep; keep = {o, i};
+    man = pyacq.Manager('local'); ng = man.createNodeGroup(); node = ng.createNode('SosFilter');
+    printf('nodegroup pid %d\n', ng.pid());
+    global keep; keep = {o, i, man, ng, node};
     disp('exiting with live handles'); exit(0);"
+  ok=0
   if timeout 60 "${OCT[@]}" --eval "$EXIT_SCRIPT" >"$OUT/exit.log" 2>&1 && grep -q 'exiting with live handles' "$OUT/exit.log"; then
-    echo "PASS exit with live handles"
+    ok=1
+    ngpid=$(sed -n 's/^nodegroup pid \([0-9]*\)$/\1/p' "$OUT/exit.log")
+    # bounded polling: the node group was told to close by the manager's destruction at exit
+    for _ in $(seq 100); do
+      [ -n "$ngpid" ] && [ -e "/proc/$ngpid" ] && [ "$(cut -d' ' -f3 "/proc/$ngpid/stat" 2>/dev/null)" != Z ] || break
+      sleep 0.05
+    done
+    if [ -z "$ngpid" ] || { [ -e "/proc/$ngpid" ] && [ "$(cut -d' ' -f3 "/proc/$ngpid/stat" 2>/dev/null)" != Z ]; }; then
+      ok=0
+      echo "node group process '$ngpid' still alive after Octave exited" >>"$OUT/exit.log"
+      [ -n "$ngpid" ] && kill "$ngpid" 2>/dev/null
+    fi
+  fi
+  if [ "$ok" -eq 1 ]; then
+    echo "PASS exit with live handles (node group process ended too)"
     passed=$((passed + 1))
   else
     echo "FAIL exit with live handles: $(tail -5 "$OUT/exit.log")"

@@ -98,6 +98,9 @@ public final class InputStream: @unchecked Sendable {
                 ring = try RingBuffer(sharedMemory: shm, length: length, rowShape: rowShape, dtype: newDtype,
                                       double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
             }
+            if try p.protocolName() == "tcp", p["port"] == .string("*") {
+                throw PyAcqError(.state, "the output stream is not configured yet (its port is still \"*\"); configure it before connecting an input")
+            }
             let sock = try ZMQSocket(type: ZMQ_SUB)
             try sock.setOption(ZMQ_LINGER, 1000)
             try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : OutputStream.sendHighWaterMark)

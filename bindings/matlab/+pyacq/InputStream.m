@@ -3,8 +3,9 @@ classdef InputStream < handle
 %
 %   in = pyacq.InputStream()                       % spec (optional, struct or JSON): keys
 %   in = pyacq.InputStream(spec, 'Orientation', o) % overriding the producer's params
-%   in.connect(out)                                % an OutputStream, its params struct, or
-%                                                  % the params JSON of any pyacq producer
+%   in.connect(out)                                % an OutputStream, its params struct,
+%                                                  % the params JSON of any pyacq producer, or
+%                                                  % a remote node's output (StreamProxy)
 %   [index, data] = in.recv(1000);                 % waits at most 1000 ms (pyacq:timeout)
 %   ready = in.poll(100);                          % true when a chunk is waiting
 %   in.setBuffer(10000);                           % private ring buffer fed by recv
@@ -34,15 +35,19 @@ classdef InputStream < handle
     end
 
     function connect(obj, source)
-    %CONNECT  Connects to a producer: a pyacq.OutputStream, its params struct, or params JSON.
-      if isa(source, 'pyacq.OutputStream')
+    %CONNECT  Connects to a producer: a pyacq.OutputStream, its params struct, params JSON, or
+    %   a pyacq.StreamProxy to a remote node's output (node.output(); its params are fetched).
+      if isa(source, 'pyacq.StreamProxy')
+        pyacq_mex('input_connect_proxy', obj.Handle, source.Handle);
+        return;
+      elseif isa(source, 'pyacq.OutputStream')
         json = source.paramsJson();
       elseif isstruct(source)
         json = pyacq.internal.toJson(source);
       elseif ischar(source)
         json = source;
       else
-        error('pyacq:argument', 'connect takes an OutputStream, a params struct or params JSON, got a %s', ...
+        error('pyacq:argument', 'connect takes an OutputStream, a StreamProxy, a params struct or params JSON, got a %s', ...
               class(source));
       end
       pyacq_mex('input_connect', obj.Handle, json);

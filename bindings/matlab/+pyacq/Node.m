@@ -1,0 +1,96 @@
+classdef Node < pyacq.Proxy
+%NODE  A node living in a node group (pyacq's remote node usage), created by
+%   pyacq.NodeGroup/createNode.
+%
+%   dev = ng.createNode('NumpyDeviceBuffer');
+%   dev.configure('nb_channel', 4, 'sample_interval', 0.001, 'chunksize', 256, ...
+%                 'buffer', x);                       % or configure(struct(...)), JSON text
+%   out = dev.output();                                % its only output (pyacq.StreamProxy)
+%   out.configure('protocol', 'tcp', 'interface', '127.0.0.1', 'transfermode', 'plaindata');
+%   dev.initialize(); dev.start(); ... dev.stop(); dev.close();
+%
+%   configure keywords are converted to the Python values the node expects:
+%     numeric / logical scalar -> number / bool      text (char row) -> str
+%     [] -> None                                     struct -> dict, cell -> list
+%     any other numeric or logical array -> numpy ndarray with the MATLAB class as dtype
+%       (double -> float64, single -> float32, int8..uint64, logical -> bool) and the MATLAB
+%       size as shape: an [n x m] matrix is an ndarray of shape (n, m) with x(i, j) at
+%       [i-1, j-1] (the data is reordered into C order). A node's buffer of pyacq shape
+%       (nsamples, nchannels) is therefore an nsamples x nchannels matrix (samples by
+%       channels); transpose channels-by-samples data first. A 1 x k vector is shape (1, k).
+%     pyacq.Proxy / pyacq.StreamProxy -> the remote object; pyacq.OutputStream -> its params.
+%   A list of numbers is a cell ({0, 1, 2}), since numeric vectors become ndarrays.
+
+  methods
+    function obj = Node(handle, owner)
+      if nargin < 2
+        owner = [];
+      end
+      obj@pyacq.Proxy(handle, owner);
+    end
+
+    function configure(obj, varargin)
+    %CONFIGURE  Calls the node's configure(**kwargs): a struct, name/value pairs (or both:
+    %   the pairs override), or JSON text.
+      pyacq_mex('node_configure', obj.Handle, pyacq.internal.kwargs(varargin{:}));
+    end
+
+    function initialize(obj)
+    %INITIALIZE  Opens the node's streams (after configure and the streams' configure/connect).
+      pyacq_mex('node_initialize', obj.Handle);
+    end
+
+    function start(obj)
+      pyacq_mex('node_start', obj.Handle);
+    end
+
+    function stop(obj)
+      pyacq_mex('node_stop', obj.Handle);
+    end
+
+    function close(obj)
+      pyacq_mex('node_close', obj.Handle);
+    end
+
+    function tf = running(obj)
+    %RUNNING  True while the node is started.
+      tf = logical(obj.call('running'));
+    end
+
+    function s = output(obj, name)
+    %OUTPUT  A pyacq.StreamProxy to the output stream NAME (default: the node's only one).
+      if nargin < 2
+        name = [];
+      end
+      s = pyacq.StreamProxy(pyacq_mex('node_output', obj.Handle, name), obj);
+    end
+
+    function s = input(obj, name)
+    %INPUT  A pyacq.StreamProxy to the input stream NAME (default: the node's only one).
+      if nargin < 2
+        name = [];
+      end
+      s = pyacq.StreamProxy(pyacq_mex('node_input', obj.Handle, name), obj);
+    end
+
+    function names = outputNames(obj)
+    %OUTPUTNAMES  Names of the node's outputs (cell of text).
+      names = pyacq.Node.nameList(obj.attr('outputs').call('keys'));
+    end
+
+    function names = inputNames(obj)
+    %INPUTNAMES  Names of the node's inputs (cell of text).
+      names = pyacq.Node.nameList(obj.attr('inputs').call('keys'));
+    end
+  end
+
+  methods (Static, Access = private)
+    function names = nameList(value)
+      if isempty(value)
+        names = cell(1, 0);
+      else
+        names = reshape(cellstr(value), 1, []);
+      end
+    end
+  end
+end
