@@ -187,11 +187,7 @@ import Glibc
         try node.setParameter("stack_size", .int(2))
         // Events first (their windows wait), then a signal whose value encodes sample and channel.
         try rig.sources["events"]!.send(NDArray(dtype: .int64, shape: [3], values: [Int64](arrayLiteral: 10, 40, 99)).view)
-        var totalWait = 0
-        while (node.attribute("total_trig") == .int(0)) && totalWait < 1 {
-            try rig.sources["signals"]!.send(NDArray(dtype: .float64, shape: [100, 2], values: (0..<200).map { Double($0 / 2 * 10 + $0 % 2) }).view)
-            totalWait += 1
-        }
+        try rig.sources["signals"]!.send(NDArray(dtype: .float64, shape: [100, 2], values: (0..<200).map { Double($0 / 2 * 10 + $0 % 2) }).view)
         var waited = monotonicSeconds()
         while node.attribute("total_trig") != .int(2) && monotonicSeconds() - waited < 5 { sleepSecondsForTest(0.005) }
         #expect(node.attribute("total_trig") == .int(2))  // 99 + 3 > 100: not yet
@@ -231,8 +227,6 @@ import Glibc
         #expect(props.contains("\"start_index\": 100"))
         #expect(props.hasPrefix("{\n    \"eeg\": {\n        \"channel_info\": ["))
         #expect(props.contains("\"pyacq_version\": \"0.2.0-dev\""))
-        waited = 0
-        _ = waited
         // An existing recording is refused unless overwrite is asked for.
         let again = try NodeRegistry.create("RawRecorder", name: "rec2")
         #expect { try again.configure(["streams": .array([.map(source.params.map)]), "dirname": .string(dir)]) } throws: { ($0 as? PyAcqError)?.message.contains("overwrite") == true }
