@@ -41,6 +41,14 @@ public struct RemoteInterface<Target: AnyObject>: @unchecked Sendable {
     public init() {}
 
     public mutating func method(_ name: String, _ body: @escaping Method) { methods[name] = body }
+
+    /// A method whose result is None.
+    public mutating func action(_ name: String, _ body: @escaping (Target, RemoteCall) throws(PyAcqError) -> Void) {
+        method(name) { (target: Target, call: RemoteCall) throws(PyAcqError) -> RemoteEntity in
+            try body(target, call)
+            return RemoteEntity.none
+        }
+    }
     public mutating func attribute(_ name: String, _ body: @escaping Getter) { getters[name] = body }
 
     public func lookup(_ name: String, on target: Target) throws(PyAcqError) -> RemoteEntity? {

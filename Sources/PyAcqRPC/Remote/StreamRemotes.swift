@@ -8,10 +8,7 @@ extension OutputStream: RemoteObject {
 
     static let remoteInterface: RemoteInterface<OutputStream> = {
         var i = RemoteInterface<OutputStream>()
-        i.method("configure") { stream, call throws(PyAcqError) in
-            try stream.configure(call.keywordMap)
-            return .none
-        }
+        i.action("configure") { stream, call throws(PyAcqError) in try stream.configure(call.keywordMap) }
         i.attribute("params") { stream throws(PyAcqError) in .value(.map(stream.params.map)) }
         i.attribute("spec") { stream throws(PyAcqError) in .value(.map(stream.spec)) }
         i.attribute("last_index") { stream throws(PyAcqError) in .value(.int(stream.lastIndex)) }
@@ -23,14 +20,8 @@ extension OutputStream: RemoteObject {
             try stream.send(array.view, index: index)
             return .none
         }
-        i.method("reset_buffer_index") { stream, _ throws(PyAcqError) in
-            try stream.resetIndex()
-            return .none
-        }
-        i.method("close") { stream, _ throws(PyAcqError) in
-            stream.close()
-            return .none
-        }
+        i.action("reset_buffer_index") { stream, _ throws(PyAcqError) in try stream.resetIndex() }
+        i.action("close") { stream, _ throws(PyAcqError) in stream.close() }
         return i
     }()
 
@@ -55,10 +46,7 @@ extension InputStream: RemoteObject {
 
     static let remoteInterface: RemoteInterface<InputStream> = {
         var i = RemoteInterface<InputStream>()
-        i.method("connect") { stream, call throws(PyAcqError) in
-            try stream.connect(to: try call.required(0, "output"), server: call.server)
-            return .none
-        }
+        i.action("connect") { stream, call throws(PyAcqError) in try stream.connect(to: try call.required(0, "output"), server: call.server) }
         i.attribute("params") { stream throws(PyAcqError) in .value(stream.params.map { .map($0.map) } ?? .null) }
         i.method("poll") { stream, call throws(PyAcqError) in
             // pyacq's InputStream.poll(timeout) hands `timeout` to ZeroMQ: milliseconds (None = forever).
@@ -82,14 +70,8 @@ extension InputStream: RemoteObject {
             let data = try stream.getData(start: try call.int(0, "start"), stop: try call.int(1, "stop"), copy: true)
             return .value(.ndarray(data.toNDArray()))
         }
-        i.method("reset_buffer_index") { stream, _ throws(PyAcqError) in
-            try stream.resetBufferIndex()
-            return .none
-        }
-        i.method("close") { stream, _ throws(PyAcqError) in
-            stream.close()
-            return .none
-        }
+        i.action("reset_buffer_index") { stream, _ throws(PyAcqError) in try stream.resetBufferIndex() }
+        i.action("close") { stream, _ throws(PyAcqError) in stream.close() }
         return i
     }()
 
