@@ -40,21 +40,3 @@ function nfailed = run_suite(suite, tests, filter, after_each)
   end
   fprintf('%s: %d passed, %d failed\n', suite, passed, nfailed);
 end
-
-function release_handles_since(before)
-  % After a failed test: destroy what it left behind (consumers first, managers last, which
-  % closes their node group processes) so later checks stay meaningful.
-  [ids, kinds] = pyacq_mex('handles');
-  order = {'input stream', 'output stream', 'ring buffer', 'proxy', 'manager'};
-  commands = {'input_destroy', 'output_destroy', 'ringbuffer_destroy', 'proxy_destroy', 'manager_destroy'};
-  for o = 1:numel(order)
-    for k = 1:numel(ids)
-      if ~any(before == ids(k)) && strcmp(kinds{k}, order{o})
-        try
-          pyacq_mex(commands{o}, ids(k));
-        catch
-        end
-      end
-    end
-  end
-end

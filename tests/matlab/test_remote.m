@@ -571,32 +571,13 @@ function t_fuzz_remote_commands()
     else
       sets = garbage;
     end
-    for g = 1:numel(sets)
-      try
-        pyacq_mex(commands{c}, sets{g}{:});
-      catch err
-        check(strncmp(err.identifier, 'pyacq:', 6), '%s with argument set %d: identifier "%s" (%s)', ...
-              commands{c}, g, err.identifier, err.message);
-        n = n + 1;
-      end
-    end
+    n = n + call_with_garbage(commands{c}, sets);
   end
   check(n > 0, 'no call failed');
   % the manager and node group survived the garbage
   node = pyacq_mex('nodegroup_create_node', ng, 'SosFilter');
   pyacq_mex('node_configure', node, struct('coefficients', [1 0 0 1 0 0]));
-  % release everything created here (successful garbage calls made managers and proxies)
-  [ids, kinds] = pyacq_mex('handles');
-  for k = 1:numel(ids)
-    if ~any(before == ids(k)) && strcmp(kinds{k}, 'proxy')
-      pyacq_mex('proxy_destroy', ids(k));
-    end
-  end
-  pyacq_mex('ringbuffer_destroy', ring);
-  [ids, kinds] = pyacq_mex('handles');
-  for k = 1:numel(ids)
-    if ~any(before == ids(k)) && strcmp(kinds{k}, 'manager')
-      pyacq_mex('manager_destroy', ids(k));
-    end
-  end
+  % release everything created here (successful garbage calls made managers and proxies):
+  % the ring, the proxies, then the managers
+  release_handles_since(before, true);
 end

@@ -10,33 +10,7 @@ function nfailed = test_streams(filter)
   if nargin < 1
     filter = '';
   end
-  tests = all_tests();
-  passed = 0;
-  nfailed = 0;
-  for k = 1:size(tests, 1)
-    name = tests{k, 1};
-    if ~isempty(filter) && isempty(strfind(name, filter))
-      continue;
-    end
-    before = pyacq_mex('handles');
-    t0 = tic;
-    try
-      tests{k, 2}();
-      leaked = setdiff(pyacq_mex('handles'), before);
-      check(isempty(leaked), '%d handle(s) still live after the test', numel(leaked));
-      passed = passed + 1;
-      fprintf('PASS %s (%.2f s)\n', name, toc(t0));
-    catch err
-      nfailed = nfailed + 1;
-      where = '';
-      if ~isempty(err.stack)
-        where = sprintf(' [%s:%d]', err.stack(1).name, err.stack(1).line);
-      end
-      fprintf('FAIL %s: %s (%s)%s\n', name, err.message, err.identifier, where);
-      release_new_handles(before);
-    end
-  end
-  fprintf('test_streams: %d passed, %d failed\n', passed, nfailed);
+  nfailed = run_suite('test_streams', all_tests(), filter);
 end
 
 function tests = all_tests()
@@ -94,21 +68,6 @@ function tests = all_tests()
     'mexLock: clear mex keeps the gateway and its handles', @t_mexlock
   };
   tests = [tests; more];
-end
-
-function release_new_handles(before)
-  % After a failed test: destroy what it left behind so later leak checks stay meaningful.
-  [ids, kinds] = pyacq_mex('handles');
-  for k = 1:numel(ids)
-    if any(before == ids(k))
-      continue;
-    end
-    switch kinds{k}
-      case 'output stream', pyacq_mex('output_destroy', ids(k));
-      case 'input stream', pyacq_mex('input_destroy', ids(k));
-      case 'ring buffer', pyacq_mex('ringbuffer_destroy', ids(k));
-    end
-  end
 end
 
 % ------------------------------------------------------------------------------------------
@@ -680,18 +639,10 @@ function t_fuzz_commands()
   before = pyacq_mex('handles');
   n = 0;
   for c = 1:numel(commands)
-    for g = 1:numel(garbage)
-      try
-        pyacq_mex(commands{c}, garbage{g}{:});
-      catch err
-        check(strncmp(err.identifier, 'pyacq:', 6), '%s with argument set %d: identifier "%s" (%s)', ...
-              commands{c}, g, err.identifier, err.message);
-        n = n + 1;
-      end
-    end
+    n = n + call_with_garbage(commands{c}, garbage);
   end
   check(n > 0, 'no call failed');
-  release_new_handles(before);  % garbage calls of *_create may have succeeded
+  release_handles_since(before, true);  % garbage calls of *_create may have succeeded
 end
 
 function t_class_options()

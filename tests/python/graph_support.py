@@ -1,7 +1,8 @@
 """Shared helpers of the distributed-graph tests (test_interop_graph.py, test_host_peer.py,
 test_multihost_netns.py) and of benchmarks/graph_bench.py: host processes, /proc process
-inspection, bounded polling, and the sample-by-sample check of a known ramp buffer.
-Only the spec peer (no libpyacq binding) is used here.
+inspection, bounded polling, the sample-by-sample check of a known ramp buffer, and the
+fixtures and manager stand-in of the host tests. Only the spec peer (no libpyacq binding) is
+used here.
 """
 
 import os
@@ -12,8 +13,12 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import numpy as np
+import pytest
+
+from specpeer import RPCClient
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -30,6 +35,20 @@ def missing_binaries():
     if missing:
         return f"missing {', '.join(missing)}: run 'make lib' first"
     return None
+
+
+@pytest.fixture(autouse=True)
+def require_binaries():
+    """Autouse in the test modules that import it: each test fails unless `make lib` has
+    produced the executables."""
+    problem = missing_binaries()
+    if problem:
+        pytest.fail(problem)
+
+
+def unique(prefix="ng"):
+    """A node group (or process) name no other test uses: `<prefix>-<8 hex digits>`."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def wait_until(predicate, timeout, interval=0.01, message="condition not reached"):
@@ -193,6 +212,24 @@ class HostProcess:
             except ProcessLookupError:
                 pass
         return left
+
+
+def host_proxy(address):
+    """A spec-peer proxy to the `host` object served at `address` (by a HostProcess)."""
+    client = RPCClient(address)
+    return client.proxy(client.get_item("host"))
+
+
+class ManagerPeer:
+    """The part of a Manager a Host calls back (§7.2): `nodegroup_closed(ng)`."""
+
+    def __init__(self):
+        self.closed = []
+        self.event = threading.Event()
+
+    def nodegroup_closed(self, nodegroup):
+        self.closed.append((time.monotonic(), nodegroup))
+        self.event.set()
 
 
 def start_swift_host(address="tcp://127.0.0.1:*", wrapper=(), env=None):

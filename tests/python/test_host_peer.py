@@ -10,29 +10,17 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-import uuid
 
 import pytest
 
-from graph_support import (HERE, NODEGROUP_EXE, RampChecker, missing_binaries, nodegroup_pids,
-                           pid_alive, ramp_buffer, receive_ramp, start_python_host, wait_gone,
-                           wait_until)
+from graph_support import (HERE, NODEGROUP_EXE, ManagerPeer, RampChecker, host_proxy, nodegroup_pids,
+                           pid_alive, ramp_buffer, receive_ramp, start_python_host, unique,
+                           wait_gone, wait_until)
+from graph_support import require_binaries  # noqa: F401 (autouse fixture)
 from specpeer import InputStream, LogServer, RPCClient, RPCServer, spawn_child
 
 ROWS, CHANNELS, CHUNK = 128, 3, 16
-
-
-@pytest.fixture(autouse=True)
-def _binaries():
-    problem = missing_binaries()
-    if problem:
-        pytest.fail(problem)
-
-
-def unique(prefix="ng"):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -59,18 +47,7 @@ def py_host():
 
 @pytest.fixture
 def host(py_host):
-    client = RPCClient(py_host.address)
-    return client.proxy(client.get_item("host"))
-
-
-class ManagerPeer:
-    def __init__(self):
-        self.closed = []
-        self.event = threading.Event()
-
-    def nodegroup_closed(self, nodegroup):
-        self.closed.append((time.monotonic(), nodegroup))
-        self.event.set()
+    return host_proxy(py_host.address)
 
 
 def test_cli_prints_address_and_rejects_bad_addresses():

@@ -8,31 +8,19 @@ Needs `make lib` (build/bin/pyacq-host, build/bin/pyacq-nodegroup).
 
 import os
 import signal
-import threading
 import time
-import uuid
 
 import pytest
 
-from graph_support import (PY_NODEGROUP_CHILD, RampChecker, missing_binaries, nodegroup_pids,
-                           pid_alive, ramp_buffer, receive_ramp, start_swift_host, wait_gone,
-                           wait_until)
+from graph_support import (PY_NODEGROUP_CHILD, ManagerPeer, RampChecker, host_proxy, nodegroup_pids,
+                           pid_alive, ramp_buffer, receive_ramp, start_swift_host, unique,
+                           wait_gone, wait_until)
+from graph_support import require_binaries  # noqa: F401 (autouse fixture)
 from specpeer import InputStream, LogServer, RPCClient, RPCServer
 
 ROWS, CHANNELS, CHUNK = 256, 4, 32
 LOOPS = 6                      # the device plays its buffer this many times per test
 SAMPLE_INTERVAL = 0.0002       # 32-sample chunks every 6.4 ms
-
-
-@pytest.fixture(autouse=True)
-def _binaries():
-    problem = missing_binaries()
-    if problem:
-        pytest.fail(problem)
-
-
-def unique(prefix="ng"):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -55,8 +43,7 @@ def host_proc():
 
 @pytest.fixture
 def host(host_proc):
-    client = RPCClient(host_proc.address)
-    return client.proxy(client.get_item("host"))
+    return host_proxy(host_proc.address)
 
 
 @pytest.fixture
@@ -65,18 +52,6 @@ def log_server():
     server.run_in_thread()
     yield server
     server.close()
-
-
-class ManagerPeer:
-    """The part of a Manager a Host calls back (§7.2): `nodegroup_closed(ng)`."""
-
-    def __init__(self):
-        self.closed = []
-        self.event = threading.Event()
-
-    def nodegroup_closed(self, nodegroup):
-        self.closed.append((time.monotonic(), nodegroup))
-        self.event.set()
 
 
 @pytest.fixture

@@ -30,19 +30,12 @@ from specpeer.rpc_serializer import (JsonSerializer, MsgpackSerializer, ProxyRef
                                      get_serializer)
 from specpeer.rpc_server import RPCServer
 from specpeer.rpc_testobjects import Blocker, Echo, PingPong, Unencodable
+from vectors_support import load_vectors, skip_module_without_vectors
 
-VECTORS = os.environ.get("PYACQ_SPEC_VECTORS", "/work/shared/spec/vectors")
 HERE = os.path.dirname(os.path.abspath(__file__))
 RECV_MS = 5000
 
-if not os.path.isdir(VECTORS):
-    pytest.skip(f"spec vectors not found in {VECTORS}", allow_module_level=True)
-
-
-def load_vectors(name):
-    with open(os.path.join(VECTORS, name)) as handle:
-        return json.load(handle)
-
+skip_module_without_vectors()
 
 SERIALIZER = load_vectors("serializer.json")
 REQUESTS = load_vectors("rpc_requests.json")

@@ -20,19 +20,12 @@ from specpeer.dtypes import dtype_param
 from specpeer.patterns import LAYOUTS, lay_out, matches_ramp, ramp
 from specpeer.sharedmem import decode_notification, encode_notification
 from specpeer.streams import CONTEXT
+from vectors_support import load_vectors, skip_module_without_vectors
 
-VECTORS = os.environ.get("PYACQ_SPEC_VECTORS", "/work/shared/spec/vectors")
 HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT_MS = 5000
 
-if not os.path.isdir(VECTORS):
-    pytest.skip(f"spec vectors not found in {VECTORS}", allow_module_level=True)
-
-
-def load_vectors(name):
-    with open(os.path.join(VECTORS, name)) as handle:
-        return json.load(handle)
-
+skip_module_without_vectors()
 
 PLAINDATA = load_vectors("plaindata.json")["chunks"]
 BLOSC = load_vectors("blosc.json")["chunks"]

@@ -40,16 +40,9 @@ classdef InputStream < handle
       if isa(source, 'pyacq.StreamProxy')
         pyacq_mex('input_connect_proxy', obj.Handle, source.Handle);
         return;
-      elseif isa(source, 'pyacq.OutputStream')
-        json = source.paramsJson();
-      elseif isstruct(source)
-        json = pyacq.internal.toJson(source);
-      elseif ischar(source)
-        json = source;
-      else
-        error('pyacq:argument', 'connect takes an OutputStream, a StreamProxy, a params struct or params JSON, got a %s', ...
-              class(source));
       end
+      json = pyacq.internal.producerParams(source, ...
+                                           'an OutputStream, a StreamProxy, a params struct or params JSON');
       pyacq_mex('input_connect', obj.Handle, json);
     end
 
@@ -125,12 +118,7 @@ classdef InputStream < handle
     %DELETE  Releases the handle (closing the stream if needed).
       h = obj.Handle;
       obj.Handle = uint64(0);
-      if isa(h, 'uint64') && h ~= 0
-        try
-          pyacq_mex('input_destroy', h);
-        catch
-        end
-      end
+      pyacq.internal.destroyHandle('input_destroy', h);
     end
   end
 end

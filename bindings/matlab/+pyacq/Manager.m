@@ -100,12 +100,7 @@ classdef Manager < handle
       h = obj.Handle;
       obj.Handle = uint64(0);
       obj.Closed = true;
-      if isa(h, 'uint64') && h ~= 0
-        try
-          pyacq_mex('manager_destroy', h);
-        catch
-        end
-      end
+      pyacq.internal.destroyHandle('manager_destroy', h);
     end
   end
 

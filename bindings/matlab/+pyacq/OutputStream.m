@@ -107,12 +107,7 @@ classdef OutputStream < handle
     %DELETE  Releases the handle (closing the stream if needed).
       h = obj.Handle;
       obj.Handle = uint64(0);
-      if isa(h, 'uint64') && h ~= 0
-        try
-          pyacq_mex('output_destroy', h);
-        catch
-        end
-      end
+      pyacq.internal.destroyHandle('output_destroy', h);
     end
   end
 

@@ -117,12 +117,7 @@ classdef Proxy < handle
       h = obj.Handle;
       obj.Handle = uint64(0);
       obj.Owner = [];
-      if isa(h, 'uint64') && h ~= 0
-        try
-          pyacq_mex('proxy_destroy', h);
-        catch
-        end
-      end
+      pyacq.internal.destroyHandle('proxy_destroy', h);
     end
   end
 end

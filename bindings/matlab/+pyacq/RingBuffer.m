@@ -76,12 +76,7 @@ classdef RingBuffer < handle
     %DELETE  Releases this reference (the memory goes with the last one).
       h = obj.Handle;
       obj.Handle = uint64(0);
-      if isa(h, 'uint64') && h ~= 0
-        try
-          pyacq_mex('ringbuffer_destroy', h);
-        catch
-        end
-      end
+      pyacq.internal.destroyHandle('ringbuffer_destroy', h);
     end
   end
 

@@ -31,16 +31,9 @@ classdef StreamProxy < pyacq.Proxy
       if isa(source, 'pyacq.StreamProxy')
         pyacq_mex('stream_connect', obj.Handle, source.Handle);
         return;
-      elseif isa(source, 'pyacq.OutputStream')
-        json = source.paramsJson();
-      elseif isstruct(source)
-        json = pyacq.internal.toJson(source);
-      elseif ischar(source)
-        json = source;
-      else
-        error('pyacq:argument', 'connect takes a StreamProxy, an OutputStream, a params struct or params JSON, got a %s', ...
-              class(source));
       end
+      json = pyacq.internal.producerParams(source, ...
+                                           'a StreamProxy, an OutputStream, a params struct or params JSON');
       pyacq_mex('proxy_call', obj.Handle, 'connect', {struct('pyacq_raw_json__', json)});
     end
 

@@ -13,7 +13,7 @@ from ._capi import check, lib
 from .errors import DTypeError, InternalError, InvalidArgument
 
 __all__ = ["as_dtype", "dtype_param", "wire_dtype", "normalize_dtype", "to_json", "from_json",
-           "CallerArray", "borrowed_array", "view_layout"]
+           "CallerArray", "chunk_index", "borrowed_array", "view_layout"]
 
 
 # ----------------------------------------------------------------------------- dtypes
@@ -202,6 +202,18 @@ class CallerArray:
         self.ndim = array.ndim
         self.shape = (ctypes.c_int64 * array.ndim)(*array.shape)
         self.strides = (ctypes.c_int64 * array.ndim)(*array.strides)
+
+
+def chunk_index(index, meaning=""):
+    """The index argument of *_send/new_chunk: -1 for None (the current index + the chunk's
+    length), else `index` as an int >= 0 (InvalidArgument otherwise; `meaning` goes into the
+    message after "index must be >= 0")."""
+    if index is None:
+        return -1
+    index = int(index)
+    if index < 0:
+        raise InvalidArgument("index must be >= 0%s, got %d" % (meaning, index))
+    return index
 
 
 # ----------------------------------------------------------------------------- arrays out

@@ -7,7 +7,7 @@ import operator
 import numpy as np
 
 from . import _capi
-from ._arrays import CallerArray, as_dtype, borrowed_array, dtype_param, to_json
+from ._arrays import CallerArray, as_dtype, borrowed_array, chunk_index, dtype_param, to_json
 from ._capi import check, lib
 from ._handle import HandleKeeper, HandleOwner
 from .errors import BufferIndexError, InvalidArgument
@@ -90,12 +90,7 @@ class RingBuffer(HandleOwner):
         """Writes `data` (axis 0 = samples; any strides) so that index() becomes `index`
         (default: current + len(data)); skipped samples get the fill value."""
         keeper = self._live()
-        if index is None:
-            index = -1
-        else:
-            index = int(index)
-            if index < 0:
-                raise InvalidArgument("index must be >= 0, got %d" % index)
+        index = chunk_index(index)
         chunk = CallerArray(data)
         check(lib.pyacq_ringbuffer_new_chunk(keeper.handle, chunk.pointer, chunk.dtype, chunk.ndim,
                                              chunk.shape, chunk.strides, index), "new_chunk")

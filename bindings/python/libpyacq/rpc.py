@@ -29,6 +29,7 @@ from . import _capi
 from ._arrays import as_dtype, dtype_param
 from ._capi import check, lib
 from ._handle import HandleKeeper, HandleOwner
+from ._wait import TIMEOUT_STATUS as _TIMEOUT, sliced
 from .errors import InvalidArgument, PyAcqTimeout, RemoteCallError, StateError
 
 __all__ = ["RPCServer", "RPCClient", "ObjectProxy", "Future", "encode_value", "decode_value",
@@ -40,8 +41,6 @@ RemoteCallException = RemoteCallError  # pyacq's name
 MARKER = "___type_name___"
 #: pyacq's default timeout of proxy calls and attribute fetches (seconds).
 DEFAULT_TIMEOUT = 10.0
-_TIMEOUT = -5  # PYACQ_ERR_TIMEOUT
-_SLICE_MS = 100
 _SYNC_MODES = ("sync", "async", "off")
 _RETURN_TYPES = ("auto", "proxy", "value")
 _PROXY_KEYS = ("rpc_addr", "obj_id", "ref_id", "type_str", "attributes")
@@ -426,26 +425,18 @@ class Future:
                 return True
             if threading.get_ident() != self._thread:
                 raise StateError("a Future must be waited on by the thread that made the call")
-            total = _ms(timeout)
-            deadline = None if total < 0 else time.monotonic() + total / 1000.0
-            while True:
-                if deadline is None:
-                    ms = _SLICE_MS
-                else:
-                    ms = max(0, min(_SLICE_MS, int((deadline - time.monotonic()) * 1000.0 + 0.5)))
-                out = _out_string()
-                status = lib.pyacq_future_wait(self._keeper.handle, ms, ctypes.byref(out))
-                if status == _TIMEOUT:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        return False
-                    continue
-                try:
-                    check(status, self._context)
-                    self._result = from_json(_capi.take_string(out.value))
-                except Exception as exc:  # the remote error (or a transport error) is the outcome
-                    self._exception = exc
-                self._done = True
-                return True
+            handle = self._keeper.handle
+            out = _out_string()
+            status = sliced(lambda ms: lib.pyacq_future_wait(handle, ms, ctypes.byref(out)), _ms(timeout))
+            if status == _TIMEOUT:
+                return False
+            try:
+                check(status, self._context)
+                self._result = from_json(_capi.take_string(out.value))
+            except Exception as exc:  # the remote error (or a transport error) is the outcome
+                self._exception = exc
+            self._done = True
+            return True
 
     def result(self, timeout=None):
         """The call's result; raises its remote error, or PyAcqTimeout (a TimeoutError) after

@@ -8,21 +8,18 @@ still interrupts them.
 
 import copy
 import ctypes
-import time
 
 import numpy as np
 
 from . import _capi
-from ._arrays import CallerArray, borrowed_array, from_json, stream_dtype, to_json
+from ._arrays import CallerArray, borrowed_array, chunk_index, from_json, stream_dtype, to_json
 from ._capi import check, lib
 from ._handle import HandleKeeper, HandleOwner
+from ._wait import TIMEOUT_STATUS as _TIMEOUT, sliced
 from .errors import InvalidArgument, StateError
 from .ringbuffer import RingBuffer
 
 __all__ = ["OutputStream", "InputStream"]
-
-_TIMEOUT = -5  # PYACQ_ERR_TIMEOUT
-_SLICE_MS = 100  # longest single blocking call, so KeyboardInterrupt gets through
 
 
 def _timeout_ms(timeout):
@@ -38,18 +35,7 @@ def _timeout_ms(timeout):
 def _sliced(call, timeout):
     """Runs `call(ms)` until it returns something else than PYACQ_ERR_TIMEOUT or `timeout`
     (seconds, None = forever) expires; returns the last status."""
-    total = _timeout_ms(timeout)
-    if 0 <= total <= _SLICE_MS:
-        return call(total)
-    deadline = None if total < 0 else time.monotonic() + total / 1000.0
-    while True:
-        if deadline is None:
-            ms = _SLICE_MS
-        else:
-            ms = max(0, min(_SLICE_MS, int((deadline - time.monotonic()) * 1000.0 + 0.5)))
-        status = call(ms)
-        if status != _TIMEOUT or (deadline is not None and time.monotonic() >= deadline):
-            return status
+    return sliced(call, _timeout_ms(timeout))
 
 
 def _poll_ms(timeout):
@@ -119,7 +105,48 @@ class _ParamsMixin:
                 self._dtype = None
 
 
-class OutputStream(_ParamsMixin, HandleOwner):
+class _Stream(_ParamsMixin, HandleOwner):
+    """What OutputStream and InputStream share: ``spec`` / ``name`` / ``node``, a handle created
+    from the spec (created again when a node edited the spec before configure() / connect()),
+    and the params read back from the library."""
+
+    _handle_type = None        # _capi.OutputHandle / _capi.InputHandle
+    _create_function = None    # the C ABI's "pyacq_<kind>_create",
+    _destroy_function = None   # "pyacq_<kind>_destroy"
+    _close_function = None     # and "pyacq_<kind>_close"
+    _spec_context = None       # names the spec in to_json()'s errors
+
+    def __init__(self, spec=None, name="", node=None):
+        self.spec = dict(spec or {})
+        self.name = name or ""
+        self.node = node
+        self.params = {}
+        self.dtype = None
+        self._create()
+
+    def _create(self):
+        handle = self._handle_type()
+        check(getattr(lib, self._create_function)(ctypes.byref(handle), to_json(self.spec, self._spec_context)))
+        self._keeper = HandleKeeper(handle, getattr(lib, self._destroy_function))
+        self._created_spec = copy.deepcopy(self.spec)
+
+    def _recreate(self, keeper):
+        """Closes the handle of `keeper` and creates one carrying the edited spec; returns the
+        new keeper."""
+        self._release()
+        getattr(lib, self._close_function)(keeper.handle)
+        self._create()
+        return self._keeper
+
+    def _read_params(self, keeper):
+        """``params`` and ``dtype`` from the library (after configure() / connect())."""
+        out = ctypes.c_void_p()
+        check(getattr(lib, self._params_function)(keeper.handle, ctypes.byref(out)))
+        self.params = from_json(_capi.take_string(out.value))
+        self.dtype = stream_dtype(self.params["dtype"])
+
+
+class OutputStream(_Stream):
     """The producing end of a stream (pyacq.OutputStream).
 
     ``spec`` fixes params that configure() may not change (a node's output spec, e.g.
@@ -133,20 +160,11 @@ class OutputStream(_ParamsMixin, HandleOwner):
 
     _kind = "output stream"
     _params_function = "pyacq_output_params"
-
-    def __init__(self, spec=None, name="", node=None):
-        self.spec = dict(spec or {})
-        self.name = name or ""
-        self.node = node
-        self.params = {}
-        self.dtype = None
-        self._create()
-
-    def _create(self):
-        handle = _capi.OutputHandle()
-        check(lib.pyacq_output_create(ctypes.byref(handle), to_json(self.spec, "output spec")))
-        self._keeper = HandleKeeper(handle, lib.pyacq_output_destroy)
-        self._created_spec = copy.deepcopy(self.spec)
+    _handle_type = _capi.OutputHandle
+    _create_function = "pyacq_output_create"
+    _destroy_function = "pyacq_output_destroy"
+    _close_function = "pyacq_output_close"
+    _spec_context = "output spec"
 
     def configure(self, **kwargs):
         """Sets params (defaults < spec < kwargs, PROTOCOL §8.2) and binds the socket (and, for
@@ -154,15 +172,9 @@ class OutputStream(_ParamsMixin, HandleOwner):
         keeper = self._live()
         if self.spec != self._created_spec:
             # The spec was edited (pyacq nodes do it in _configure): a new handle carries it.
-            self._release()
-            lib.pyacq_output_close(keeper.handle)
-            self._create()
-            keeper = self._keeper
+            keeper = self._recreate(keeper)
         check(lib.pyacq_output_configure(keeper.handle, to_json(kwargs)), "configure %s" % self._describe())
-        out = ctypes.c_void_p()
-        check(lib.pyacq_output_params(keeper.handle, ctypes.byref(out)))
-        self.params = from_json(_capi.take_string(out.value))
-        self.dtype = stream_dtype(self.params["dtype"])
+        self._read_params(keeper)
         if self.node is not None:
             self.node.after_output_configure(self.name)
 
@@ -180,12 +192,7 @@ class OutputStream(_ParamsMixin, HandleOwner):
         negative ones included) of the stream dtype; it is handed to the library without a
         Python-side copy. `index` = stream index after this chunk (default: last + len)."""
         keeper = self._live()
-        if index is None:
-            index = -1
-        else:
-            index = int(index)
-            if index < 0:
-                raise InvalidArgument("index must be >= 0 (the stream index after this chunk), got %d" % index)
+        index = chunk_index(index, " (the stream index after this chunk)")
         chunk = CallerArray(data)
         check(lib.pyacq_output_send(keeper.handle, chunk.pointer, chunk.dtype, chunk.ndim, chunk.shape,
                                     chunk.strides, index), "send on %s" % self._describe())
@@ -230,7 +237,7 @@ class OutputStream(_ParamsMixin, HandleOwner):
         return "<libpyacq.OutputStream %s%s>" % (state, " " + repr(self.name) if self.name else "")
 
 
-class InputStream(_ParamsMixin, HandleOwner):
+class InputStream(_Stream):
     """The consuming end of a stream (pyacq.InputStream).
 
     Arrays returned by recv() are **read-only zero-copy views** of library memory (a received
@@ -241,21 +248,15 @@ class InputStream(_ParamsMixin, HandleOwner):
 
     _kind = "input stream"
     _params_function = "pyacq_input_params"
+    _handle_type = _capi.InputHandle
+    _create_function = "pyacq_input_create"
+    _destroy_function = "pyacq_input_destroy"
+    _close_function = "pyacq_input_close"
+    _spec_context = "input spec"
 
     def __init__(self, spec=None, name="", node=None):
-        self.spec = dict(spec or {})
-        self.name = name or ""
-        self.node = node
-        self.params = {}
-        self.dtype = None
         self._buffer = None
-        self._create()
-
-    def _create(self):
-        handle = _capi.InputHandle()
-        check(lib.pyacq_input_create(ctypes.byref(handle), to_json(self.spec, "input spec")))
-        self._keeper = HandleKeeper(handle, lib.pyacq_input_destroy)
-        self._created_spec = copy.deepcopy(self.spec)
+        super().__init__(spec, name, node)
 
     def connect(self, output):
         """Connects to a producer: an OutputStream (libpyacq's, or any object with a ``params``
@@ -265,19 +266,13 @@ class InputStream(_ParamsMixin, HandleOwner):
         from .rpc import ObjectProxy
         keeper = self._live()
         if self.spec != self._created_spec and not self.params:
-            self._release()
-            lib.pyacq_input_close(keeper.handle)
-            self._create()
-            keeper = self._keeper
+            keeper = self._recreate(keeper)
         if isinstance(output, ObjectProxy):
             check(lib.pyacq_input_connect_proxy(keeper.handle, output._handle()), "connect %s" % self._describe())
         else:
             params = _params_of(output)
             check(lib.pyacq_input_connect(keeper.handle, to_json(params)), "connect %s" % self._describe())
-        out = ctypes.c_void_p()
-        check(lib.pyacq_input_params(keeper.handle, ctypes.byref(out)))
-        self.params = from_json(_capi.take_string(out.value))
-        self.dtype = stream_dtype(self.params["dtype"])
+        self._read_params(keeper)
         self._buffer = None
         if self.node is not None:
             self.node.after_input_connect(self.name)
