@@ -13,6 +13,7 @@ public final class OverlapFiltfilt: Node, @unchecked Sendable {
     public private(set) var overlapsize = 512
     private var sos: NDArray?
     private var forward: SosCascade?
+    private var backward: SosCascade?
     private var history: [Double] = []  // last chunksize + overlapsize forward samples, C order
     private var channels = 0
     private var poller: InputPoller?
@@ -43,6 +44,7 @@ public final class OverlapFiltfilt: Node, @unchecked Sendable {
             throw PyAcqError(.badParams, "the input's chunks have \(shape[0]) rows; OverlapFiltfilt was configured with chunksize \(chunksize)", exceptionType: "ValueError")
         }
         forward = try SosCascade(sos: sos, channels: channels)
+        backward = forward
     }
 
     /// Processes one input chunk ending at `index`; returns the chunk to send and its index.
@@ -51,7 +53,7 @@ public final class OverlapFiltfilt: Node, @unchecked Sendable {
             throw PyAcqError(.invalidArgument, "OverlapFiltfilt needs chunks of exactly \(chunksize) rows, got \(data.shape[0])")
         }
         var work = try FloatBuffers.load(data)
-        guard var fwd = forward, let sos else { throw PyAcqError(.state, "not initialized") }
+        guard var fwd = forward, var bwd = backward else { throw PyAcqError(.state, "not initialized") }
         work.withUnsafeMutableBufferPointer { fwd.process($0.baseAddress!, rows: chunksize) }
         forward = fwd
         history += work
@@ -59,16 +61,14 @@ public final class OverlapFiltfilt: Node, @unchecked Sendable {
         if history.count > keep { history.removeFirst(history.count - keep) }
         guard index > overlapsize else { return nil }
         let rows = history.count / channels
-        // Backward pass: reverse the rows, filter from rest, reverse back.
-        var backward = [Double](repeating: 0, count: history.count)
-        for r in 0..<rows { for c in 0..<channels { backward[r * channels + c] = history[(rows - 1 - r) * channels + c] } }
-        var cascade = try SosCascade(sos: sos, channels: channels)
-        backward.withUnsafeMutableBufferPointer { cascade.process($0.baseAddress!, rows: rows) }
+        // Backward pass from rest over a copy of the forward output, rows taken last to first.
+        var pass = history
+        bwd.reset()
+        pass.withUnsafeMutableBufferPointer { bwd.process($0.baseAddress!, rows: rows, backward: true) }
         let emit = rows - overlapsize
-        var out = [Double](repeating: 0, count: emit * channels)
-        for r in 0..<emit { for c in 0..<channels { out[r * channels + c] = backward[(rows - 1 - r) * channels + c] } }
-        let dtype = try self.output.params.dtype()
-        return (out.withUnsafeBufferPointer { FloatBuffers.store($0, rows: emit, channels: channels, as: dtype) }, index - overlapsize)
+        let dtype = try self.output.streamDType
+        return (pass.withUnsafeBufferPointer { FloatBuffers.store(UnsafeBufferPointer(rebasing: $0.prefix(emit * channels)), rows: emit, channels: channels, as: dtype) },
+                index - overlapsize)
     }
 
     public override func didStart() throws(PyAcqError) {

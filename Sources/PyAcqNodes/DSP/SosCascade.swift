@@ -60,15 +60,16 @@ public struct SosCascade: Sendable {
 
     public mutating func reset() { state = state.map { _ in 0 } }
 
-    /// Filters `rows` samples in place in `work` (C order, rows × channels, float64).
-    public mutating func process(_ work: UnsafeMutablePointer<Double>, rows: Int) {
+    /// Filters `rows` samples in place in `work` (C order, rows × channels, float64); with
+    /// `backward` the rows are taken last to first (the backward pass of a filtfilt).
+    public mutating func process(_ work: UnsafeMutablePointer<Double>, rows: Int, backward: Bool = false) {
         let nc = channels, ns = sections
         coefficients.withUnsafeBufferPointer { coef in
             state.withUnsafeMutableBufferPointer { z in
                 let co = coef.baseAddress!, st = z.baseAddress!
                 let wide = nc - nc % 4
                 for r in 0..<rows {
-                    let row = work + r * nc
+                    let row = work + (backward ? rows - 1 - r : r) * nc
                     for s in 0..<ns {
                         let b0 = co + (s * 5) * nc, b1 = b0 + nc, b2 = b1 + nc, a1 = b2 + nc, a2 = a1 + nc
                         let z0 = st + (s * 2) * nc, z1 = z0 + nc

@@ -57,20 +57,14 @@ classdef Node < pyacq.Proxy
       tf = logical(obj.call('running'));
     end
 
-    function s = output(obj, name)
+    function s = output(obj, varargin)
     %OUTPUT  A pyacq.StreamProxy to the output stream NAME (default: the node's only one).
-      if nargin < 2
-        name = [];
-      end
-      s = pyacq.StreamProxy(pyacq_mex('node_output', obj.Handle, name), obj);
+      s = obj.stream('node_output', varargin{:});
     end
 
-    function s = input(obj, name)
+    function s = input(obj, varargin)
     %INPUT  A pyacq.StreamProxy to the input stream NAME (default: the node's only one).
-      if nargin < 2
-        name = [];
-      end
-      s = pyacq.StreamProxy(pyacq_mex('node_input', obj.Handle, name), obj);
+      s = obj.stream('node_input', varargin{:});
     end
 
     function names = outputNames(obj)
@@ -91,6 +85,15 @@ classdef Node < pyacq.Proxy
       else
         names = reshape(cellstr(value), 1, []);
       end
+    end
+  end
+
+  methods (Access = private)
+    function s = stream(obj, command, name)
+      if nargin < 3
+        name = [];
+      end
+      s = pyacq.StreamProxy(pyacq_mex(command, obj.Handle, name), obj);
     end
   end
 end
