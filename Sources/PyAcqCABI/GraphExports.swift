@@ -1,217 +1,288 @@
 import CPyAcqHeader
 import PyAcqCore
-import PyAcqNodes
 import PyAcqProcess
 import PyAcqRPC
 
-// Managers, node groups and nodes behind pyacq_manager_*, pyacq_nodegroup_*, pyacq_node_*.
+// Managers, hosts, node groups, nodes and their streams behind pyacq_manager_*, pyacq_host_*,
+// pyacq_nodegroup_*, pyacq_node_* and pyacq_remote_stream_*. Each kind has a handle class of its
+// own, so the registry refuses a node where a node group is expected.
 
-/// A Manager in this process (with its server and log printer) or in a child process.
-final class ManagerHandle {
+final class ManagerHandle: NamedHandle {
+    static let handleKind = "manager"
+    let manager: LocalManager
+    init(_ manager: LocalManager) { self.manager = manager }
+}
+
+/// A proxy of one kind of graph object.
+class TypedProxyHandle: NamedHandle {
+    class var handleKind: String { "proxy" }
     let proxy: ObjectProxy
-    private var server: RPCServer?
-    private var local: Manager?
-    private var spawner: ProcessSpawner?
-    private var logs: LogPrinter?
-    private(set) var closed = false
+    required init(_ proxy: ObjectProxy) { self.proxy = proxy }
+}
+final class HostHandle: TypedProxyHandle { override class var handleKind: String { "host" } }
+final class NodeGroupHandle: TypedProxyHandle { override class var handleKind: String { "node group" } }
+final class NodeHandle: TypedProxyHandle { override class var handleKind: String { "node" } }
+final class RemoteStreamHandle: TypedProxyHandle { override class var handleKind: String { "stream" } }
 
-    init(mode: String) throws(PyAcqError) {
-        ProcessModules.register()
-        let printer = try LogPrinter()
-        switch mode {
-        case "local":
-            let server = try RPCServer()
-            let manager = Manager(server: server, logAddress: printer.address)
-            server.startThread(name: "manager")
-            self.server = server
-            local = manager
-            proxy = ObjectProxy(server.proxy(for: .object(manager)))
-        case "rpc":
-            let child = try ProcessSpawner(name: "manager_proc", logAddress: printer.address)
-            let client = try RPCClient.forThread(child.address)
-            guard let module = try client.importModule("pyacq.core.manager").proxy,
-                  let manager = try module.attribute("Manager").invoke([], ["log_addr": .string(printer.address)]).proxy else {
-                child.kill()
-                throw PyAcqError(.remote, "the manager process did not create a Manager")
-            }
-            spawner = child
-            proxy = manager
-        default:
-            throw PyAcqError(.invalidArgument, "manager mode must be \"local\" or \"rpc\", got \"\(mode)\"")
-        }
-        logs = printer
+private func manager(_ h: OpaquePointer?) throws(PyAcqError) -> LocalManager {
+    let m = try HandleRegistry.resolve(h, as: ManagerHandle.self, "manager").manager
+    guard !m.isClosed else { throw PyAcqError(.closed, "this manager is closed") }
+    return m
+}
+
+private func typed<H: TypedProxyHandle>(_ h: OpaquePointer?, _ type: H.Type) throws(PyAcqError) -> ObjectProxy {
+    try HandleRegistry.resolve(h, as: type, type.handleKind).proxy
+}
+
+/// Registers `result` (a proxy) as a new handle of kind `H`.
+private func hand<H: TypedProxyHandle>(_ result: ObjectProxyOrValue, as type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) throws(PyAcqError) {
+    let out = try required(out, "\(type.handleKind) out-pointer")
+    guard let proxy = result.proxy else { throw PyAcqError(.remote, "expected a proxy to a \(type.handleKind), got a value") }
+    out.pointee = HandleRegistry.register(type.init(proxy))
+}
+
+/// A generic pyacq_proxy for a typed handle, and back (no message is sent).
+private func asProxy<H: TypedProxyHandle>(_ h: OpaquePointer?, _ type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    abiCall { () throws(PyAcqError) in
+        let proxy = try typed(h, type)
+        try required(out, "proxy_out").pointee = HandleRegistry.register(ProxyHandle(proxy))
     }
-
-    func close() {
-        guard !closed else { return }
-        closed = true
-        if let local {
-            local.closeAllNodeGroups()
-            local.defaultHost.stopPolling()
-        } else {
-            _ = try? proxy.attribute("close").invoke(timeoutMs: 15_000)
-        }
-        if let server {
-            try? RPCClient.forThread(server.address).closeServer()
-            server.join()
-        }
-        spawner?.stop()
-        logs?.stop()
+}
+private func fromProxy<H: TypedProxyHandle>(_ p: OpaquePointer?, _ type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    abiCall { () throws(PyAcqError) in
+        let proxy = try HandleRegistry.resolve(p, as: ProxyHandle.self, "proxy").proxy
+        try hand(.proxy(proxy), as: type, out)
     }
 }
 
-private func manager(_ h: OpaquePointer?) throws(PyAcqError) -> ManagerHandle {
-    let handle = try HandleRegistry.resolve(h, as: ManagerHandle.self, "manager")
-    guard !handle.closed else { throw PyAcqError(.closed, "this manager is closed") }
-    return handle
+private func call(_ proxy: ObjectProxy, _ method: String, _ args: [Value] = [], _ kwargs: ValueMap = [:],
+                  timeout: Int32) throws(PyAcqError) -> ObjectProxyOrValue {
+    try proxy.attribute(method).invoke(args, kwargs, timeoutMs: Int(timeout))
 }
-private func proxy(_ h: OpaquePointer?, _ what: String) throws(PyAcqError) -> ObjectProxy {
-    try HandleRegistry.resolve(h, as: ProxyHandle.self, what).proxy
-}
-private func newProxy(_ result: ObjectProxyOrValue, _ out: UnsafeMutablePointer<OpaquePointer?>?, _ what: String) throws(PyAcqError) {
-    let out = try required(out, "\(what)_out")
-    guard let p = result.proxy else { throw PyAcqError(.remote, "expected a proxy to a \(what), got a value") }
-    out.pointee = HandleRegistry.register(ProxyHandle(p))
-}
-private func kwargs(_ json: UnsafePointer<CChar>?, _ what: String) throws(PyAcqError) -> ValueMap {
-    guard let json, json.pointee != 0 else { return [:] }
-    let decoded: Value
-    do { decoded = try Serializer.json.decode(Array(try string(json, what).utf8)) } catch {
-        throw PyAcqError(.badParams, "\(what): \(error.message)")
-    }
-    guard case .map(let map) = decoded else { throw PyAcqError(.badParams, "\(what) must be a JSON object") }
-    return map
-}
+
+// MARK: manager
 
 @c @implementation
-public func pyacq_manager_create(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ mode: UnsafePointer<CChar>?) -> Int32 {
+public func pyacq_manager_create(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ mode: UnsafePointer<CChar>?, _ timeout: Int32) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let out = try required(out, "out")
-        out.pointee = HandleRegistry.register(try ManagerHandle(mode: mode == nil ? "local" : try string(mode, "mode")))
+        let name = mode == nil ? "local" : try string(mode, "mode")
+        guard let kind = LocalManager.Mode(rawValue: name) else {
+            throw PyAcqError(.invalidArgument, "manager mode must be \"local\" or \"rpc\", got \"\(name)\"")
+        }
+        out.pointee = HandleRegistry.register(ManagerHandle(try LocalManager(mode: kind, timeoutMs: Int(timeout))))
     }
 }
 
 @c @implementation
 public func pyacq_manager_proxy(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try newProxy(.proxy(try manager(h).proxy), out, "proxy") }
+    abiCall { () throws(PyAcqError) in
+        let m = try manager(h)
+        try required(out, "proxy_out").pointee = HandleRegistry.register(ProxyHandle(m.proxy))
+    }
 }
 
 @c @implementation
-public func pyacq_manager_add_host(_ h: OpaquePointer?, _ address: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func pyacq_manager_add_host(_ h: OpaquePointer?, _ address: UnsafePointer<CChar>?, _ timeout: Int32,
+                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let m = try manager(h)
-        try newProxy(try m.proxy.attribute("get_host").invoke([.string(try string(address, "address"))]), out, "host")
+        try hand(try call(m.proxy, "get_host", [.string(try string(address, "address"))], timeout: timeout), as: HostHandle.self, out)
     }
 }
 
 @c @implementation
 public func pyacq_manager_create_nodegroup(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ host: UnsafePointer<CChar>?,
-                                           _ options: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+                                           _ options: UnsafePointer<CChar>?, _ timeout: Int32,
+                                           _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let m = try manager(h)
-        var k = try kwargs(options, "options_json")
+        var k = try jsonObject(options, "options_json", markers: .allowed)
         if name != nil { k["name"] = .string(try string(name, "name")) }
         if host != nil { k["host"] = .string(try string(host, "host_address")) }
-        try newProxy(try m.proxy.attribute("create_nodegroup").invoke([], k, timeoutMs: 30_000), out, "nodegroup")
+        try hand(try call(m.proxy, "create_nodegroup", [], k, timeout: timeout), as: NodeGroupHandle.self, out)
     }
 }
 
 @c @implementation
-public func pyacq_manager_list_nodegroups(_ h: OpaquePointer?, _ out: StringOut?) -> Int32 {
+public func pyacq_manager_list_nodegroups(_ h: OpaquePointer?, _ timeout: Int32, _ out: StringOut?) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        let value = try manager(h).proxy.attribute("list_nodegroups").invoke().value ?? .array([])
-        try returnString(String(decoding: try Serializer.json.encode(value), as: UTF8.self), out)
+        let value = try call(try manager(h).proxy, "list_nodegroups", timeout: timeout).value ?? .array([])
+        try returnWireJSON(value, out)
     }
 }
 
 @c @implementation
-public func pyacq_manager_start_all_nodes(_ h: OpaquePointer?) -> Int32 {
-    abiCall { () throws(PyAcqError) in _ = try manager(h).proxy.attribute("start_all_nodes").invoke() }
+public func pyacq_manager_start_all_nodes(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in _ = try call(try manager(h).proxy, "start_all_nodes", timeout: timeout) }
 }
 
 @c @implementation
-public func pyacq_manager_stop_all_nodes(_ h: OpaquePointer?) -> Int32 {
-    abiCall { () throws(PyAcqError) in _ = try manager(h).proxy.attribute("stop_all_nodes").invoke() }
+public func pyacq_manager_stop_all_nodes(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in _ = try call(try manager(h).proxy, "stop_all_nodes", timeout: timeout) }
 }
 
 @c @implementation
-public func pyacq_manager_close(_ h: OpaquePointer?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try HandleRegistry.resolve(h, as: ManagerHandle.self, "manager").close() }
+public func pyacq_manager_close(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in
+        try HandleRegistry.resolve(h, as: ManagerHandle.self, "manager").manager.close(timeoutMs: Int(timeout))
+    }
 }
 
 @c @implementation
 public func pyacq_manager_destroy(_ h: OpaquePointer?) {
-    (try? HandleRegistry.resolve(h, as: ManagerHandle.self, "manager"))?.close()
+    (try? HandleRegistry.resolve(h, as: ManagerHandle.self, "manager"))?.manager.close()
     HandleRegistry.release(h)
 }
 
+// MARK: hosts
+
+@c @implementation
+public func pyacq_host_proxy(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 { asProxy(h, HostHandle.self, out) }
+
+@c @implementation
+public func pyacq_host_destroy(_ h: OpaquePointer?) { HandleRegistry.release(h) }
+
+// MARK: node groups
+
 @c @implementation
 public func pyacq_nodegroup_create_node(_ h: OpaquePointer?, _ type: UnsafePointer<CChar>?, _ name: UnsafePointer<CChar>?,
-                                        _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+                                        _ timeout: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        let group = try proxy(h, "node group")
+        let group = try typed(h, NodeGroupHandle.self)
         var k = ValueMap()
         if name != nil { k["name"] = .string(try string(name, "node_name")) }
-        try newProxy(try group.attribute("create_node").invoke([.string(try string(type, "type_name"))], k), out, "node")
+        try hand(try call(group, "create_node", [.string(try string(type, "type_name"))], k, timeout: timeout), as: NodeHandle.self, out)
     }
 }
+
+@c @implementation
+public func pyacq_nodegroup_close(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in _ = try call(try typed(h, NodeGroupHandle.self), "close", timeout: timeout) }
+}
+
+@c @implementation
+public func pyacq_nodegroup_proxy(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    asProxy(h, NodeGroupHandle.self, out)
+}
+
+@c @implementation
+public func pyacq_nodegroup_from_proxy(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    fromProxy(p, NodeGroupHandle.self, out)
+}
+
+@c @implementation
+public func pyacq_nodegroup_destroy(_ h: OpaquePointer?) { HandleRegistry.release(h) }
 
 @c @implementation
 public func pyacq_list_node_types(_ out: StringOut?) -> Int32 {
+    abiCall { () throws(PyAcqError) in try returnString(try Value.array(NodeRegistry.names.map { .string($0) }).jsonText(), out) }
+}
+
+// MARK: nodes
+
+private func nodeCall(_ h: OpaquePointer?, _ method: String, _ kwargs: UnsafePointer<CChar>? = nil, timeout: Int32) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        BuiltinNodes.register()
-        try returnString(try Value.array(NodeRegistry.names.map { .string($0) }).jsonText(), out)
-    }
-}
-
-private func nodeCall(_ h: OpaquePointer?, _ method: String, _ k: ValueMap = [:]) throws(PyAcqError) {
-    _ = try proxy(h, "node").attribute(method).invoke([], k)
-}
-
-@c @implementation
-public func pyacq_node_configure(_ h: OpaquePointer?, _ k: UnsafePointer<CChar>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try nodeCall(h, "configure", try kwargs(k, "kwargs_json")) }
-}
-
-@c @implementation
-public func pyacq_node_initialize(_ h: OpaquePointer?) -> Int32 { abiCall { () throws(PyAcqError) in try nodeCall(h, "initialize") } }
-
-@c @implementation
-public func pyacq_node_start(_ h: OpaquePointer?) -> Int32 { abiCall { () throws(PyAcqError) in try nodeCall(h, "start") } }
-
-@c @implementation
-public func pyacq_node_stop(_ h: OpaquePointer?) -> Int32 { abiCall { () throws(PyAcqError) in try nodeCall(h, "stop") } }
-
-@c @implementation
-public func pyacq_node_close(_ h: OpaquePointer?) -> Int32 { abiCall { () throws(PyAcqError) in try nodeCall(h, "close") } }
-
-private func stream(_ h: OpaquePointer?, _ kind: String, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) throws(PyAcqError) {
-    let node = try proxy(h, "node")
-    let result = name == nil ? try node.attribute(kind).resolved()
-        : try node.attribute(kind + "s").attribute("__getitem__").invoke([.string(try string(name, "name"))], returnType: "proxy")
-    try newProxy(result, out, "stream")
-}
-
-@c @implementation
-public func pyacq_node_output(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try stream(h, "output", name, out) }
-}
-
-@c @implementation
-public func pyacq_node_input(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try stream(h, "input", name, out) }
-}
-
-@c @implementation
-public func pyacq_stream_configure(_ h: OpaquePointer?, _ params: UnsafePointer<CChar>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in
-        _ = try proxy(h, "output stream").attribute("configure").invoke([], try kwargs(params, "params_json"))
+        let node = try typed(h, NodeHandle.self)
+        _ = try call(node, method, [], try jsonObject(kwargs, "kwargs_json", markers: .allowed), timeout: timeout)
     }
 }
 
 @c @implementation
-public func pyacq_stream_connect(_ h: OpaquePointer?, _ output: OpaquePointer?) -> Int32 {
+public func pyacq_node_configure(_ h: OpaquePointer?, _ k: UnsafePointer<CChar>?, _ timeout: Int32) -> Int32 {
+    nodeCall(h, "configure", k, timeout: timeout)
+}
+
+@c @implementation
+public func pyacq_node_initialize(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 { nodeCall(h, "initialize", timeout: timeout) }
+
+@c @implementation
+public func pyacq_node_start(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 { nodeCall(h, "start", timeout: timeout) }
+
+@c @implementation
+public func pyacq_node_stop(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 { nodeCall(h, "stop", timeout: timeout) }
+
+@c @implementation
+public func pyacq_node_close(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 { nodeCall(h, "close", timeout: timeout) }
+
+/// The node's only `kind` stream (name NULL) or the one called `name`.
+private func stream(_ h: OpaquePointer?, _ kind: String, _ name: UnsafePointer<CChar>?, _ timeout: Int32,
+                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        _ = try proxy(h, "input stream").attribute("connect").invoke([try proxy(output, "output stream").wireValue])
+        let node = try typed(h, NodeHandle.self)
+        let result = name == nil ? try node.attribute(kind).resolved(timeoutMs: Int(timeout))
+            : try node.attribute(kind + "s").attribute("__getitem__").invoke([.string(try string(name, "name"))], returnType: "proxy",
+                                                                               timeoutMs: Int(timeout))
+        try hand(result, as: RemoteStreamHandle.self, out)
     }
 }
+
+@c @implementation
+public func pyacq_node_output(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ timeout: Int32,
+                              _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    stream(h, "output", name, timeout, out)
+}
+
+@c @implementation
+public func pyacq_node_input(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ timeout: Int32,
+                             _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    stream(h, "input", name, timeout, out)
+}
+
+@c @implementation
+public func pyacq_node_proxy(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 { asProxy(h, NodeHandle.self, out) }
+
+@c @implementation
+public func pyacq_node_from_proxy(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    fromProxy(p, NodeHandle.self, out)
+}
+
+@c @implementation
+public func pyacq_node_destroy(_ h: OpaquePointer?) { HandleRegistry.release(h) }
+
+// MARK: streams of nodes
+
+@c @implementation
+public func pyacq_remote_stream_configure(_ h: OpaquePointer?, _ params: UnsafePointer<CChar>?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in
+        let output = try typed(h, RemoteStreamHandle.self)
+        _ = try call(output, "configure", [], try jsonObject(params, "params_json", markers: .allowed), timeout: timeout)
+    }
+}
+
+@c @implementation
+public func pyacq_remote_stream_connect(_ h: OpaquePointer?, _ output: OpaquePointer?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in
+        let input = try typed(h, RemoteStreamHandle.self)
+        _ = try call(input, "connect", [try typed(output, RemoteStreamHandle.self).wireValue], timeout: timeout)
+    }
+}
+
+@c @implementation
+public func pyacq_remote_stream_params(_ h: OpaquePointer?, _ timeout: Int32, _ out: StringOut?) -> Int32 {
+    abiCall { () throws(PyAcqError) in
+        try returnWireJSON(try typed(h, RemoteStreamHandle.self).attribute("params").value(timeoutMs: Int(timeout)), try required(out, "params_json_out"))
+    }
+}
+
+@c @implementation
+public func pyacq_input_connect_remote(_ h: OpaquePointer?, _ output: OpaquePointer?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in
+        let stream = try HandleRegistry.resolve(h, as: InputStream.self, "input stream")
+        let ref = try typed(output, RemoteStreamHandle.self).reference
+        try stream.connect(try fetchRemoteOutputParams(ref, timeoutMs: Int(timeout)))
+    }
+}
+
+@c @implementation
+public func pyacq_remote_stream_proxy(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    asProxy(h, RemoteStreamHandle.self, out)
+}
+
+@c @implementation
+public func pyacq_remote_stream_from_proxy(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    fromProxy(p, RemoteStreamHandle.self, out)
+}
+
+@c @implementation
+public func pyacq_remote_stream_destroy(_ h: OpaquePointer?) { HandleRegistry.release(h) }

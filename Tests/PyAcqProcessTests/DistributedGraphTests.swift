@@ -16,7 +16,7 @@ import Glibc
         let server: RPCServer
         let manager: Manager
         init() throws {
-            ProcessModules.register()
+            PyAcqRuntime.bootstrap()
             server = try RPCServer()
             manager = Manager(server: server)
             server.startThread(name: "manager")

@@ -100,6 +100,15 @@ public final class RPCServer: @unchecked Sendable {
     /// Waits for the server thread (after a `close` request) to finish.
     public func join() { thread?.join() }
 
+    /// Closes a server that runs on its own thread (`startThread`) as a `close` request does, so
+    /// its other clients get a disconnect notice, and waits for the thread to end. Idempotent.
+    public func stop(timeoutMs: Int = 1000) {
+        if !isClosed {
+            guard (try? RPCClient.forThread(address).closeServer(timeoutMs: timeoutMs)) != nil || isClosed else { return }
+        }
+        join()
+    }
+
     /// Handles every request already queued, waiting up to `timeoutMs` for the first one.
     /// Returns the number handled. Call only from the thread that serves this server.
     @discardableResult

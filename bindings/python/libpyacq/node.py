@@ -270,7 +270,7 @@ def _qt_core():
                 module = __import__(name + ".QtCore", fromlist=["QtCore"])
                 if module.QCoreApplication.instance() is not None:
                     return module
-            except Exception:
+            except (ImportError, AttributeError):  # a partial or foreign module of that name
                 continue
     return None
 

@@ -53,7 +53,7 @@ class RingBuffer(HandleOwner):
         length = ctypes.c_int64()
         frame_ndim = ctypes.c_int32()
         frame_shape = (ctypes.c_int64 * _capi.MAX_NDIM)()
-        is_double = ctypes.c_int()
+        is_double = ctypes.c_bool()
         dtype_text = ctypes.c_void_p()
         check(lib.pyacq_ringbuffer_info(keeper.handle, ctypes.byref(length), ctypes.byref(frame_ndim),
                                         frame_shape, None if dtype is not None else ctypes.byref(dtype_text),

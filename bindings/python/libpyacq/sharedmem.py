@@ -8,6 +8,7 @@ close; mappings made before stay valid.
 
 import mmap
 import os
+import sys
 import tempfile
 
 import numpy as np
@@ -79,8 +80,8 @@ class SharedMem:
     def __del__(self):
         try:
             self.close()
-        except Exception:
-            pass
+        except (OSError, BufferError) as exc:  # a finalizer must not raise; say why it failed
+            sys.stderr.write("libpyacq: closing %r failed: %s\n" % (self, exc))
 
     def __repr__(self):
         return "<SharedMem %s, %d bytes%s>" % (self.shm_id, self.nbytes, ", read-only" if self.readonly else "")

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _capi
 from ._arrays import CallerArray, borrowed_array, chunk_index, from_json, stream_dtype, to_json
-from ._capi import check, lib
+from ._capi import check, lib, timeout_ms
 from ._handle import HandleKeeper, HandleOwner
 from ._wait import TIMEOUT_STATUS as _TIMEOUT, sliced
 from .errors import InvalidArgument, StateError
@@ -22,20 +22,10 @@ from .ringbuffer import RingBuffer
 __all__ = ["OutputStream", "InputStream"]
 
 
-def _timeout_ms(timeout):
-    """Seconds (None = forever) -> milliseconds for the C ABI (-1 = forever)."""
-    if timeout is None:
-        return -1
-    timeout = float(timeout)
-    if timeout != timeout or timeout < 0:
-        raise InvalidArgument("timeout must be None or a number of seconds >= 0, got %r" % (timeout,))
-    return int(min(timeout * 1000.0 + 0.5, 2 ** 31 - 1))
-
-
 def _sliced(call, timeout):
     """Runs `call(ms)` until it returns something else than PYACQ_ERR_TIMEOUT or `timeout`
     (seconds, None = forever) expires; returns the last status."""
-    return sliced(call, _timeout_ms(timeout))
+    return sliced(call, timeout_ms(timeout))
 
 
 def _poll_ms(timeout):
@@ -52,10 +42,12 @@ def _poll_ms(timeout):
 
 
 def _params_of(source):
-    """A params dict from an OutputStream (ours or any object with a `params` dict) or a dict."""
-    params = getattr(source, "params", source)
+    """A params dict from an OutputStream (ours or any object with a `params` dict), a proxy to
+    a remote one (proxies supply their stream's params: ``_stream_params``) or a dict."""
+    stream_params = getattr(type(source), "_stream_params", None)
+    params = stream_params(source) if callable(stream_params) else getattr(source, "params", source)
     if not isinstance(params, dict):
-        raise InvalidArgument("connect() needs an OutputStream or its params dict, got %s"
+        raise InvalidArgument("connect() needs an OutputStream, a proxy to one or its params dict, got %s"
                               % type(source).__name__)
     if not params:
         raise StateError("the output stream is not configured: it has no params yet")
@@ -109,6 +101,13 @@ class _Stream(_ParamsMixin, HandleOwner):
     """What OutputStream and InputStream share: ``spec`` / ``name`` / ``node``, a handle created
     from the spec (created again when a node edited the spec before configure() / connect()),
     and the params read back from the library."""
+
+    _publish_function = None
+
+    def _publish_on(self, server_handle, key):
+        """Publishes this stream's handle on an RPC server (the server keeps a reference)."""
+        check(getattr(lib, self._publish_function)(server_handle, key, self._live().handle),
+              "publish %r" % key.decode("utf-8"))
 
     _handle_type = None        # _capi.OutputHandle / _capi.InputHandle
     _create_function = None    # the C ABI's "pyacq_<kind>_create",
@@ -165,6 +164,14 @@ class OutputStream(_Stream):
     _destroy_function = "pyacq_output_destroy"
     _close_function = "pyacq_output_close"
     _spec_context = "output spec"
+    _publish_function = "pyacq_rpc_server_publish_output"
+
+    def _rpc_value(self):
+        """What an RPC peer receives for this stream: its params (what a remote
+        InputStream.connect needs)."""
+        if not self.params:
+            raise StateError("the output stream is not configured: configure it before sending it")
+        return self.params
 
     def configure(self, **kwargs):
         """Sets params (defaults < spec < kwargs, PROTOCOL §8.2) and binds the socket (and, for
@@ -207,7 +214,7 @@ class OutputStream(_Stream):
     @property
     def subscriber_count(self):
         """Number of consumers currently subscribed."""
-        out = ctypes.c_int()
+        out = ctypes.c_int32()
         check(lib.pyacq_output_subscriber_count(self._live().handle, ctypes.byref(out)))
         return out.value
 
@@ -253,6 +260,7 @@ class InputStream(_Stream):
     _destroy_function = "pyacq_input_destroy"
     _close_function = "pyacq_input_close"
     _spec_context = "input spec"
+    _publish_function = "pyacq_rpc_server_publish_input"
 
     def __init__(self, spec=None, name="", node=None):
         self._buffer = None
@@ -263,15 +271,10 @@ class InputStream(_Stream):
         dict such as a pyacq one), its params dict, or an :class:`libpyacq.ObjectProxy` to a
         remote OutputStream (its params are fetched by value, as pyacq does). Then runs the
         owning node's ``after_input_connect(name)``."""
-        from .rpc import ObjectProxy
         keeper = self._live()
         if self.spec != self._created_spec and not self.params:
             keeper = self._recreate(keeper)
-        if isinstance(output, ObjectProxy):
-            check(lib.pyacq_input_connect_proxy(keeper.handle, output._handle()), "connect %s" % self._describe())
-        else:
-            params = _params_of(output)
-            check(lib.pyacq_input_connect(keeper.handle, to_json(params)), "connect %s" % self._describe())
+        check(lib.pyacq_input_connect(keeper.handle, to_json(_params_of(output))), "connect %s" % self._describe())
         self._read_params(keeper)
         self._buffer = None
         if self.node is not None:
@@ -286,7 +289,7 @@ class InputStream(_Stream):
         """True when a chunk is waiting. `timeout` is in **milliseconds** (None = wait forever),
         as pyacq's InputStream.poll, which hands it to ZeroMQ; 0 returns at once."""
         keeper = self._live()
-        ready = ctypes.c_int(0)
+        ready = ctypes.c_bool(False)
         timeout = _poll_ms(timeout)
         status = _sliced(lambda ms: _poll_status(keeper.handle, ms, ready), timeout)
         if status == _TIMEOUT:
