@@ -8,6 +8,10 @@ classdef Node < pyacq.Proxy
 %   out = dev.output();                                % its only output (pyacq.StreamProxy)
 %   out.configure('protocol', 'tcp', 'interface', '127.0.0.1', 'transfermode', 'plaindata');
 %   dev.initialize(); dev.start(); ... dev.stop(); dev.close();
+%   dev.start('Timeout', 500);                        % any of them: wait 500 ms at most
+%
+%   A node refusing a call raises pyacq:remote:<Type> (e.g. pyacq:remote:RuntimeError when
+%   started before initialize); a node group that does not answer in time, pyacq:timeout.
 %
 %   configure keywords are converted to the Python values the node expects:
 %     numeric / logical scalar -> number / bool      text (char row) -> str
@@ -23,33 +27,35 @@ classdef Node < pyacq.Proxy
 
   methods
     function obj = Node(handle, owner)
+    %NODE  Wraps a gateway node handle, or the JSON text of the node's proxy map.
       if nargin < 2
         owner = [];
       end
-      obj@pyacq.Proxy(handle, owner);
+      obj.init(handle, owner, 'node');
     end
 
     function configure(obj, varargin)
     %CONFIGURE  Calls the node's configure(**kwargs): a struct, name/value pairs (or both:
-    %   the pairs override), or JSON text.
-      pyacq_mex('node_configure', obj.Handle, pyacq.internal.kwargs(varargin{:}));
+    %   the pairs override), or JSON text; a trailing 'Timeout', ms pair is the timeout.
+      [args, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
+      pyacq_mex('node_configure', obj.Handle, pyacq.internal.kwargs(args{:}), t);
     end
 
-    function initialize(obj)
+    function initialize(obj, varargin)
     %INITIALIZE  Opens the node's streams (after configure and the streams' configure/connect).
-      pyacq_mex('node_initialize', obj.Handle);
+      obj.lifecycle('node_initialize', varargin);
     end
 
-    function start(obj)
-      pyacq_mex('node_start', obj.Handle);
+    function start(obj, varargin)
+      obj.lifecycle('node_start', varargin);
     end
 
-    function stop(obj)
-      pyacq_mex('node_stop', obj.Handle);
+    function stop(obj, varargin)
+      obj.lifecycle('node_stop', varargin);
     end
 
-    function close(obj)
-      pyacq_mex('node_close', obj.Handle);
+    function close(obj, varargin)
+      obj.lifecycle('node_close', varargin);
     end
 
     function tf = running(obj)
@@ -59,12 +65,12 @@ classdef Node < pyacq.Proxy
 
     function s = output(obj, varargin)
     %OUTPUT  A pyacq.StreamProxy to the output stream NAME (default: the node's only one).
-      s = obj.stream('node_output', varargin{:});
+      s = obj.stream('node_output', varargin);
     end
 
     function s = input(obj, varargin)
     %INPUT  A pyacq.StreamProxy to the input stream NAME (default: the node's only one).
-      s = obj.stream('node_input', varargin{:});
+      s = obj.stream('node_input', varargin);
     end
 
     function names = outputNames(obj)
@@ -89,11 +95,14 @@ classdef Node < pyacq.Proxy
   end
 
   methods (Access = private)
-    function s = stream(obj, command, name)
-      if nargin < 3
-        name = [];
-      end
-      s = pyacq.StreamProxy(pyacq_mex(command, obj.Handle, name), obj);
+    function lifecycle(obj, command, options)
+      [~, t] = pyacq.internal.timeoutOption(options, obj.Timeout);
+      pyacq_mex(command, obj.Handle, t);
+    end
+
+    function s = stream(obj, command, args)
+      [name, t] = pyacq.internal.optionalName(args, obj.Timeout, 'output / input([name] [, ''Timeout'', ms])');
+      s = pyacq.StreamProxy(pyacq_mex(command, obj.Handle, name, t), obj);
     end
   end
 end
