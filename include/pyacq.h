@@ -116,7 +116,7 @@ typedef struct pyacq_manager pyacq_manager;       /* a Manager of node groups ac
 typedef struct pyacq_host pyacq_host;             /* a Host server a manager spawns node groups on */
 typedef struct pyacq_nodegroup pyacq_nodegroup;   /* a node group (one process) */
 typedef struct pyacq_node pyacq_node;             /* a node in a node group */
-typedef struct pyacq_remote_stream pyacq_remote_stream; /* a node's input or output stream */
+typedef struct pyacq_stream pyacq_stream;         /* a node's input or output stream */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Library                                                                                  */
@@ -517,14 +517,41 @@ PYACQ_API int pyacq_nodegroup_from_proxy(pyacq_proxy *proxy, pyacq_nodegroup **n
 /* Frees the handle only (the process keeps running: see pyacq_nodegroup_close). */
 PYACQ_API void pyacq_nodegroup_destroy(pyacq_nodegroup *nodegroup);
 
+/* Creates a node of a registered type (`type_name`, e.g. "SosFilter") in this process: a local
+ * node. It has the surface of a node in a node group (configure, pyacq_node_output / _input,
+ * initialize, start, stop, close, pyacq_node_call, pyacq_node_get); its work runs on its own
+ * threads and its streams are ordinary streams, so it connects to nodes in any process and to
+ * original pyacq peers. `node_name` may be NULL (= the type name). The node is closed when its
+ * handle is destroyed. Errors: PYACQ_ERR_BAD_PARAMS (unknown type: the message lists the types). */
+PYACQ_API int pyacq_node_create_local(const char *type_name, const char *node_name, pyacq_node **node_out);
+
+/* Whether the node lives in this process. Errors: none beyond the general ones. */
+PYACQ_API int pyacq_node_is_local(pyacq_node *node, bool *is_local_out);
+
+/* Calls a method of the node designated by a dotted path (e.g. "set_coefficients",
+ * "params.__setitem__", "running") with positional `args_json` (a JSON array, NULL = []) and
+ * keyword `kwargs_json` (NULL = {}); the result as JSON in *result_json_out (may be NULL).
+ * Errors: PYACQ_ERR_BAD_PARAMS (JSON). A node that refuses the call reports its exception type
+ * in pyacq_last_error_type() (e.g. "AttributeError" for an unknown method, "RuntimeError" for
+ * a call in the wrong state): with PYACQ_ERR_REMOTE for a node in a node group, with the
+ * matching local status (PYACQ_ERR_INVALID_ARGUMENT, PYACQ_ERR_STATE...) for a local node.
+ * Also PYACQ_ERR_TIMEOUT and PYACQ_ERR_CLOSED for a node in a node group. */
+PYACQ_API int pyacq_node_call(pyacq_node *node, const char *method, const char *args_json, const char *kwargs_json,
+                              int32_t timeout_ms, char **result_json_out);
+
+/* The node attribute designated by a dotted path (e.g. "stack", "total_trig", "params"), by
+ * value as JSON. Free with pyacq_free. Errors: as pyacq_node_call. */
+PYACQ_API int pyacq_node_get(pyacq_node *node, const char *attribute, int32_t timeout_ms, char **value_json_out);
+
 /* Node types registered in this process, as a JSON array of names. Free with pyacq_free.
  * Errors: none beyond the general ones. */
 PYACQ_API int pyacq_list_node_types(char **json_out);
 
-/* Node lifecycle (PROTOCOL §7.5). `kwargs_json` holds the node's configure keywords (may be
- * NULL). Errors: PYACQ_ERR_BAD_PARAMS (kwargs_json is not a JSON object), PYACQ_ERR_TIMEOUT,
- * PYACQ_ERR_REMOTE (the node refused, e.g. RuntimeError when started before initialize),
- * PYACQ_ERR_CLOSED. */
+/* Node lifecycle (PROTOCOL §7.5), for local nodes and nodes in node groups. `kwargs_json`
+ * holds the node's configure keywords (may be NULL). Errors: PYACQ_ERR_BAD_PARAMS (kwargs_json
+ * is not a JSON object, or a local node's bad parameter), PYACQ_ERR_STATE (a local node called in
+ * the wrong state), PYACQ_ERR_REMOTE (a node in a node group refused: see pyacq_last_error_type,
+ * e.g. RuntimeError when started before initialize), PYACQ_ERR_TIMEOUT, PYACQ_ERR_CLOSED. */
 PYACQ_API int pyacq_node_configure(pyacq_node *node, const char *kwargs_json, int32_t timeout_ms);
 PYACQ_API int pyacq_node_initialize(pyacq_node *node, int32_t timeout_ms);
 PYACQ_API int pyacq_node_start(pyacq_node *node, int32_t timeout_ms);
@@ -533,39 +560,50 @@ PYACQ_API int pyacq_node_close(pyacq_node *node, int32_t timeout_ms);
 
 /* The node's output / input stream `name` (NULL: the node's only one). Errors: as above, and
  * PYACQ_ERR_REMOTE (KeyError) for an unknown name. */
-PYACQ_API int pyacq_node_output(pyacq_node *node, const char *name, int32_t timeout_ms, pyacq_remote_stream **stream_out);
-PYACQ_API int pyacq_node_input(pyacq_node *node, const char *name, int32_t timeout_ms, pyacq_remote_stream **stream_out);
+PYACQ_API int pyacq_node_output(pyacq_node *node, const char *name, int32_t timeout_ms, pyacq_stream **stream_out);
+PYACQ_API int pyacq_node_input(pyacq_node *node, const char *name, int32_t timeout_ms, pyacq_stream **stream_out);
 
-/* Conversions between a node handle and a generic proxy (no message is sent). Errors: none
- * beyond the general ones. */
+/* Conversions between a node handle and a generic proxy (no message is sent; a local node has
+ * no proxy: PYACQ_ERR_STATE). Errors: none beyond the general ones. */
 PYACQ_API int pyacq_node_proxy(pyacq_node *node, pyacq_proxy **proxy_out);
 PYACQ_API int pyacq_node_from_proxy(pyacq_proxy *proxy, pyacq_node **node_out);
 
-/* Frees the handle only (the node lives on in its node group). */
+/* Frees the handle. A node in a node group lives on there; a local node is closed. */
 PYACQ_API void pyacq_node_destroy(pyacq_node *node);
 
-/* Configures a node's output stream with stream params (see pyacq_output_configure).
+/* Configures a node's output stream (local or remote) with stream params (see
+ * pyacq_output_configure).
  * Errors: PYACQ_ERR_BAD_PARAMS (params_json), PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
-PYACQ_API int pyacq_remote_stream_configure(pyacq_remote_stream *output, const char *params_json, int32_t timeout_ms);
+PYACQ_API int pyacq_stream_configure(pyacq_stream *output, const char *params_json, int32_t timeout_ms);
 
-/* Connects a node's input stream to an output stream of any node. Errors: as configure. */
-PYACQ_API int pyacq_remote_stream_connect(pyacq_remote_stream *input, pyacq_remote_stream *output, int32_t timeout_ms);
+/* Connects a node's input stream to an output stream of any node, in any process (a remote
+ * output's params are fetched by value). Errors: as configure, and PYACQ_ERR_STATE (the output
+ * is not configured). */
+PYACQ_API int pyacq_stream_connect(pyacq_stream *input, pyacq_stream *output, int32_t timeout_ms);
 
 /* The stream's params as JSON (what pyacq_input_connect takes). Free with pyacq_free.
  * Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
-PYACQ_API int pyacq_remote_stream_params(pyacq_remote_stream *stream, int32_t timeout_ms, char **params_json_out);
+PYACQ_API int pyacq_stream_params(pyacq_stream *stream, int32_t timeout_ms, char **params_json_out);
 
 /* Connects a local input to a node's output stream. Errors: PYACQ_ERR_STATE (the output is not
  * configured), PYACQ_ERR_BAD_PARAMS, PYACQ_ERR_IO, PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
-PYACQ_API int pyacq_input_connect_remote(pyacq_input *stream, pyacq_remote_stream *output, int32_t timeout_ms);
+PYACQ_API int pyacq_input_connect_stream(pyacq_input *stream, pyacq_stream *output, int32_t timeout_ms);
 
-/* Conversions between a stream handle and a generic proxy (no message is sent). Errors: none
- * beyond the general ones. */
-PYACQ_API int pyacq_remote_stream_proxy(pyacq_remote_stream *stream, pyacq_proxy **proxy_out);
-PYACQ_API int pyacq_remote_stream_from_proxy(pyacq_proxy *proxy, pyacq_remote_stream **stream_out);
+/* A local node's stream as an ordinary stream handle (send, recv, params...). The handle is
+ * borrowed: pyacq_output_destroy / pyacq_input_destroy on it release the handle only, the node
+ * keeps its stream open (pyacq_*_close would close it).
+ * *output_out is set for an output, *input_out for an input (either may be NULL when the
+ * caller knows which it is). Errors: PYACQ_ERR_STATE (the stream lives in another process),
+ * PYACQ_ERR_INVALID_ARGUMENT (the out-pointer for that kind is NULL). */
+PYACQ_API int pyacq_stream_local(pyacq_stream *stream, pyacq_output **output_out, pyacq_input **input_out);
+
+/* Conversions between a stream handle and a generic proxy (no message is sent; a local node's
+ * stream has no proxy: PYACQ_ERR_STATE). Errors: none beyond the general ones. */
+PYACQ_API int pyacq_stream_proxy(pyacq_stream *stream, pyacq_proxy **proxy_out);
+PYACQ_API int pyacq_stream_from_proxy(pyacq_proxy *proxy, pyacq_stream **stream_out);
 
 /* Frees the handle only. */
-PYACQ_API void pyacq_remote_stream_destroy(pyacq_remote_stream *stream);
+PYACQ_API void pyacq_stream_destroy(pyacq_stream *stream);
 
 #ifdef __cplusplus
 }

@@ -80,22 +80,24 @@ func returnWireJSON(_ value: Value, _ out: UnsafeMutablePointer<UnsafeMutablePoi
 /// destroyed, foreign or mistyped handle is reported (PYACQ_ERR_HANDLE) instead of crashing the
 /// host process or silently reaching whatever object took its place.
 enum HandleRegistry {
-    nonisolated(unsafe) private static var live: [UInt: AnyObject] = [:]
+    /// `owned`: the handle owns its object (destroying it closes the object); a borrowed handle
+    /// (a local node's stream) only refers to an object something else owns.
+    nonisolated(unsafe) private static var live: [UInt: (object: AnyObject, owned: Bool)] = [:]
     nonisolated(unsafe) private static var nextId: UInt = 0
     private static let lock = Lock()
 
-    static func register(_ object: AnyObject) -> OpaquePointer {
+    static func register(_ object: AnyObject, owned: Bool = true) -> OpaquePointer {
         lock.withLock {
             // Ids step by 16 and start high, so a small integer or a real pointer is never one.
             nextId = nextId == 0 ? 0x7a00_0000_0000 : nextId + 16
-            live[nextId] = object
+            live[nextId] = (object, owned)
             return OpaquePointer(bitPattern: nextId)!
         }
     }
 
     static func resolve<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, _ what: String) throws(PyAcqError) -> T {
         guard let handle else { throw PyAcqError(.handle, "\(what) handle is NULL") }
-        let object = lock.withLock { live[UInt(bitPattern: handle)] }
+        let object = lock.withLock { live[UInt(bitPattern: handle)]?.object }
         guard let object else { throw PyAcqError(.handle, "\(what) handle is invalid or was already destroyed") }
         guard let typed = object as? T else {
             throw PyAcqError(.handle, "wrong handle kind: expected a \(what) handle, got a \(kindName(of: object)) handle")
@@ -103,11 +105,12 @@ enum HandleRegistry {
         return typed
     }
 
-    /// Forgets the handle; true when it was live.
+    /// Forgets the handle; returns its object when the handle owned it (for the caller to close).
     @discardableResult
-    static func release(_ handle: OpaquePointer?) -> Bool {
-        guard let handle else { return false }
-        return lock.withLock { live.removeValue(forKey: UInt(bitPattern: handle)) != nil }
+    static func release(_ handle: OpaquePointer?) -> AnyObject? {
+        guard let handle else { return nil }
+        guard let entry = lock.withLock({ live.removeValue(forKey: UInt(bitPattern: handle)) }), entry.owned else { return nil }
+        return entry.object
     }
 
     private static func kindName(of object: AnyObject) -> String {

@@ -112,8 +112,7 @@ public func pyacq_rpc_server_stop(_ h: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func pyacq_rpc_server_destroy(_ h: OpaquePointer?) {
-    (try? serverHandle(h))?.server.stop()
-    HandleRegistry.release(h)
+    (HandleRegistry.release(h) as? ServerHandle)?.server.stop()
 }
 
 // MARK: client

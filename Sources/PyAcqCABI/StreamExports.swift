@@ -80,8 +80,7 @@ public func pyacq_output_close(_ h: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func pyacq_output_destroy(_ h: OpaquePointer?) {
-    (try? output(h))?.close()
-    HandleRegistry.release(h)
+    (HandleRegistry.release(h) as? OutputStream)?.close()
 }
 
 // MARK: input
@@ -209,6 +208,5 @@ public func pyacq_input_close(_ h: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func pyacq_input_destroy(_ h: OpaquePointer?) {
-    (try? input(h))?.close()
-    HandleRegistry.release(h)
+    (HandleRegistry.release(h) as? InputStream)?.close()
 }

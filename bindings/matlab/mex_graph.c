@@ -1,6 +1,6 @@
 /*
  * mex_graph.c — distributed graphs: managers, hosts, node groups, nodes and their streams
- * (pyacq_manager_*, pyacq_host_*, pyacq_nodegroup_*, pyacq_node_*, pyacq_remote_stream_*).
+ * (pyacq_manager_*, pyacq_host_*, pyacq_nodegroup_*, pyacq_node_*, pyacq_stream_*).
  *
  * Every command that waits on a peer takes a last, optional timeout in milliseconds (default
  * 10 s, Inf or -1 = forever; pyacq:timeout after). JSON arguments and results are text.
@@ -22,19 +22,19 @@ static pyacq_node *get_node(const mxArray *a)
     return (pyacq_node *)get_handle(a, K_NODE)->ptr;
 }
 
-static pyacq_remote_stream *get_stream(const mxArray *a)
+static pyacq_stream *get_stream(const mxArray *a)
 {
-    return (pyacq_remote_stream *)get_handle(a, K_STREAM)->ptr;
+    return (pyacq_stream *)get_handle(a, K_STREAM)->ptr;
 }
 
-/* x = pyacq_mex('<kind>_from_proxy', p): a node group, node or remote stream handle for a
+/* x = pyacq_mex('<kind>_from_proxy', p): a node group, node or node stream handle for a
  * generic proxy handle (nothing is sent; the proxy handle stays valid). */
 static void from_proxy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[], handle_kind kind, const char *usage)
 {
     pyacq_proxy *p;
     pyacq_nodegroup *ng = NULL;
     pyacq_node *node = NULL;
-    pyacq_remote_stream *stream = NULL;
+    pyacq_stream *stream = NULL;
     need_args(nrhs, 1, 1, usage);
     need_outputs(nlhs, 1);
     p = (pyacq_proxy *)get_handle(prhs[1], K_PROXY)->ptr;
@@ -45,7 +45,7 @@ static void from_proxy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[
         check(pyacq_node_from_proxy(p, &node));
         plhs[0] = register_new(kind, node);
     } else {
-        check(pyacq_remote_stream_from_proxy(p, &stream));
+        check(pyacq_stream_from_proxy(p, &stream));
         plhs[0] = register_new(kind, stream);
     }
 }
@@ -259,7 +259,7 @@ static void cmd_node_close(int nlhs, mxArray *plhs[], int nrhs, const mxArray *p
 static void node_stream(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[], int output)
 {
     pyacq_node *node;
-    pyacq_remote_stream *stream = NULL;
+    pyacq_stream *stream = NULL;
     char *name;
     int32_t timeout;
     need_args(nrhs, 1, 3, output ? "s = pyacq_mex('node_output', node [, name [, timeout_ms]])"
@@ -295,54 +295,120 @@ static void cmd_node_destroy(int nlhs, mxArray *plhs[], int nrhs, const mxArray 
 
 /* --- streams of nodes --- */
 
-static void cmd_remote_stream_configure(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+static void cmd_stream_configure(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
-    pyacq_remote_stream *stream;
+    pyacq_stream *stream;
     char *params;
     int32_t timeout;
     (void)plhs;
-    need_args(nrhs, 2, 3, "pyacq_mex('remote_stream_configure', stream, params_json [, timeout_ms])");
+    need_args(nrhs, 2, 3, "pyacq_mex('stream_configure', stream, params_json [, timeout_ms])");
     need_outputs(nlhs, 0);
     stream = get_stream(prhs[1]);
     params = get_string(prhs[2], "the stream params (JSON text)");
     timeout = get_timeout(nrhs, prhs, 3, DEFAULT_TIMEOUT_MS);
-    check(pyacq_remote_stream_configure(stream, params, timeout));
+    check(pyacq_stream_configure(stream, params, timeout));
 }
 
-static void cmd_remote_stream_connect(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+static void cmd_stream_connect(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
-    pyacq_remote_stream *input, *output;
+    pyacq_stream *input, *output;
     int32_t timeout;
     (void)plhs;
-    need_args(nrhs, 2, 3, "pyacq_mex('remote_stream_connect', input_stream, output_stream [, timeout_ms])");
+    need_args(nrhs, 2, 3, "pyacq_mex('stream_connect', input_stream, output_stream [, timeout_ms])");
     need_outputs(nlhs, 0);
     input = get_stream(prhs[1]);
     output = get_stream(prhs[2]);
     timeout = get_timeout(nrhs, prhs, 3, DEFAULT_TIMEOUT_MS);
-    check(pyacq_remote_stream_connect(input, output, timeout));
+    check(pyacq_stream_connect(input, output, timeout));
 }
 
-static void cmd_remote_stream_params(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+static void cmd_stream_params(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
-    pyacq_remote_stream *stream;
+    pyacq_stream *stream;
     char *json = NULL;
     int32_t timeout;
-    need_args(nrhs, 1, 2, "json = pyacq_mex('remote_stream_params', stream [, timeout_ms])");
+    need_args(nrhs, 1, 2, "json = pyacq_mex('stream_params', stream [, timeout_ms])");
     need_outputs(nlhs, 1);
     stream = get_stream(prhs[1]);
     timeout = get_timeout(nrhs, prhs, 2, DEFAULT_TIMEOUT_MS);
-    plhs[0] = json_result(pyacq_remote_stream_params(stream, timeout, &json), &json);
+    plhs[0] = json_result(pyacq_stream_params(stream, timeout, &json), &json);
 }
 
-static void cmd_remote_stream_from_proxy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+/* node = pyacq_mex('node_create_local', type_name [, node_name]): a node in this process. */
+static void cmd_node_create_local(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
-    from_proxy(nlhs, plhs, nrhs, prhs, K_STREAM, "s = pyacq_mex('remote_stream_from_proxy', p)");
+    pyacq_node *node = NULL;
+    char *type, *name;
+    need_args(nrhs, 1, 2, "node = pyacq_mex('node_create_local', type_name [, node_name])");
+    need_outputs(nlhs, 1);
+    type = get_text_opt(nrhs, prhs, 1, "the node type name");
+    name = get_text_opt(nrhs, prhs, 2, "the node name");
+    check(pyacq_node_create_local(type, name, &node));
+    plhs[0] = register_new(K_NODE, node);
 }
 
-static void cmd_remote_stream_destroy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+static void cmd_node_is_local(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    bool local = false;
+    need_args(nrhs, 1, 1, "tf = pyacq_mex('node_is_local', node)");
+    need_outputs(nlhs, 1);
+    check(pyacq_node_is_local(get_node(prhs[1]), &local));
+    plhs[0] = mxCreateLogicalScalar(local);
+}
+
+/* json = pyacq_mex('node_call', node, method_path [, args_json [, kwargs_json [, timeout_ms]]]):
+ * local nodes and nodes in node groups alike. */
+static void cmd_node_call(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_node *node;
+    char *method, *args, *kwargs, *json = NULL;
+    int32_t timeout;
+    need_args(nrhs, 2, 5, "json = pyacq_mex('node_call', node, method [, args_json [, kwargs_json [, timeout_ms]]])");
+    need_outputs(nlhs, 1);
+    node = get_node(prhs[1]);
+    method = get_text_opt(nrhs, prhs, 2, "the method name");
+    args = get_text_opt(nrhs, prhs, 3, "the positional arguments (JSON list)");
+    kwargs = get_text_opt(nrhs, prhs, 4, "the keyword arguments (JSON object)");
+    timeout = get_timeout(nrhs, prhs, 5, DEFAULT_TIMEOUT_MS);
+    plhs[0] = json_result(pyacq_node_call(node, method, args, kwargs, timeout, &json), &json);
+}
+
+static void cmd_node_get(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_node *node;
+    char *attribute, *json = NULL;
+    int32_t timeout;
+    need_args(nrhs, 2, 3, "json = pyacq_mex('node_get', node, attribute [, timeout_ms])");
+    need_outputs(nlhs, 1);
+    node = get_node(prhs[1]);
+    attribute = get_text_opt(nrhs, prhs, 2, "the attribute name");
+    timeout = get_timeout(nrhs, prhs, 3, DEFAULT_TIMEOUT_MS);
+    plhs[0] = json_result(pyacq_node_get(node, attribute, timeout, &json), &json);
+}
+
+/* [h, kind] = pyacq_mex('stream_local', s): a local node's stream as an output or input handle. */
+static void cmd_stream_local(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    pyacq_stream *stream;
+    pyacq_output *output = NULL;
+    pyacq_input *input = NULL;
+    need_args(nrhs, 1, 1, "[h, kind] = pyacq_mex('stream_local', s)");
+    if (nlhs > 2) fail("pyacq:argument", "stream_local returns at most 2 values");
+    stream = get_stream(prhs[1]);
+    check(pyacq_stream_local(stream, &output, &input));
+    plhs[0] = output ? register_new(K_OUTPUT, output) : register_new(K_INPUT, input);
+    if (nlhs > 1) plhs[1] = mxCreateString(output ? "output" : "input");
+}
+
+static void cmd_stream_from_proxy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+{
+    from_proxy(nlhs, plhs, nrhs, prhs, K_STREAM, "s = pyacq_mex('stream_from_proxy', p)");
+}
+
+static void cmd_stream_destroy(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     (void)plhs;
-    destroy_handle(K_STREAM, nlhs, nrhs, prhs, "pyacq_mex('remote_stream_destroy', stream)");
+    destroy_handle(K_STREAM, nlhs, nrhs, prhs, "pyacq_mex('stream_destroy', stream)");
 }
 
 const mex_command MEX_GRAPH_COMMANDS[] = {
@@ -370,10 +436,15 @@ const mex_command MEX_GRAPH_COMMANDS[] = {
     {"node_input", cmd_node_input},
     {"node_from_proxy", cmd_node_from_proxy},
     {"node_destroy", cmd_node_destroy},
-    {"remote_stream_configure", cmd_remote_stream_configure},
-    {"remote_stream_connect", cmd_remote_stream_connect},
-    {"remote_stream_params", cmd_remote_stream_params},
-    {"remote_stream_from_proxy", cmd_remote_stream_from_proxy},
-    {"remote_stream_destroy", cmd_remote_stream_destroy},
+    {"stream_configure", cmd_stream_configure},
+    {"stream_connect", cmd_stream_connect},
+    {"stream_params", cmd_stream_params},
+    {"stream_local", cmd_stream_local},
+    {"node_create_local", cmd_node_create_local},
+    {"node_is_local", cmd_node_is_local},
+    {"node_call", cmd_node_call},
+    {"node_get", cmd_node_get},
+    {"stream_from_proxy", cmd_stream_from_proxy},
+    {"stream_destroy", cmd_stream_destroy},
     {NULL, NULL},
 };

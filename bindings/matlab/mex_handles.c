@@ -26,7 +26,7 @@ const char *kind_name(handle_kind kind)
     case K_HOST: return "host";
     case K_NODEGROUP: return "node group";
     case K_NODE: return "node";
-    case K_STREAM: return "remote stream";
+    case K_STREAM: return "node stream";
     }
     return "unknown";
 }
@@ -86,7 +86,7 @@ static void destroy_object(handle_kind kind, void *ptr, pyacq_proxy *proxy)
     case K_HOST: pyacq_host_destroy((pyacq_host *)ptr); break;
     case K_NODEGROUP: pyacq_nodegroup_destroy((pyacq_nodegroup *)ptr); break;
     case K_NODE: pyacq_node_destroy((pyacq_node *)ptr); break;
-    case K_STREAM: pyacq_remote_stream_destroy((pyacq_remote_stream *)ptr); break;
+    case K_STREAM: pyacq_stream_destroy((pyacq_stream *)ptr); break;
     case K_MANAGER: pyacq_manager_destroy((pyacq_manager *)ptr); break; /* closes its node groups */
     }
 }
@@ -147,14 +147,14 @@ pyacq_proxy *get_any_proxy(const mxArray *a)
     int st = PYACQ_OK;
     if (!e) fail("pyacq:handle", "proxy handle %llu is invalid or was already destroyed", (unsigned long long)id);
     if (!is_proxy_kind(e->kind))
-        fail("pyacq:handle", "handle %llu is %s %s, not a proxy (or a host, node group, node, remote stream)",
+        fail("pyacq:handle", "handle %llu is %s %s, not a proxy (or a host, node group, node, node stream)",
              (unsigned long long)id, article(e->kind), kind_name(e->kind));
     if (e->proxy) return e->proxy;
     switch (e->kind) {
     case K_HOST: st = pyacq_host_proxy((pyacq_host *)e->ptr, &p); break;
     case K_NODEGROUP: st = pyacq_nodegroup_proxy((pyacq_nodegroup *)e->ptr, &p); break;
     case K_NODE: st = pyacq_node_proxy((pyacq_node *)e->ptr, &p); break;
-    case K_STREAM: st = pyacq_remote_stream_proxy((pyacq_remote_stream *)e->ptr, &p); break;
+    case K_STREAM: st = pyacq_stream_proxy((pyacq_stream *)e->ptr, &p); break;
     default: break;
     }
     check(st);

@@ -72,7 +72,7 @@ typedef enum handle_kind {
     K_HOST,
     K_NODEGROUP,
     K_NODE,
-    K_STREAM /* a node's input or output stream (pyacq_remote_stream) */
+    K_STREAM /* a node's input or output stream (pyacq_stream) */
 } handle_kind;
 
 typedef struct entry {
@@ -90,7 +90,7 @@ const char *kind_name(handle_kind kind);
 entry *get_handle(const mxArray *a, handle_kind kind);
 /* Registers a new library object and returns its id; destroys the object if that fails. */
 mxArray *register_new(handle_kind kind, void *ptr);
-/* The generic proxy of a proxy, host, node group, node or remote stream handle. */
+/* The generic proxy of a proxy, host, node group, node or node stream handle. */
 pyacq_proxy *get_any_proxy(const mxArray *a);
 /* destroy commands: 0 or [] is a no-op (like NULL in C); an unknown id raises pyacq:handle. */
 void destroy_handle(handle_kind kind, int nlhs, int nrhs, const mxArray *prhs[], const char *usage);

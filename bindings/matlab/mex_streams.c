@@ -400,19 +400,19 @@ static void cmd_input_destroy(int nlhs, mxArray *plhs[], int nrhs, const mxArray
     destroy_handle(K_INPUT, nlhs, nrhs, prhs, "pyacq_mex('input_destroy', h)");
 }
 
-/* pyacq_mex('input_connect_remote', h, stream [, timeout_ms]): a local input fed by a node's
+/* pyacq_mex('input_connect_stream', h, stream [, timeout_ms]): a local input fed by a node's
  * output stream. */
-static void cmd_input_connect_remote(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
+static void cmd_input_connect_stream(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
 {
     entry *e, *output;
     int32_t timeout;
     (void)plhs;
-    need_args(nrhs, 2, 3, "pyacq_mex('input_connect_remote', h, remote_stream [, timeout_ms])");
+    need_args(nrhs, 2, 3, "pyacq_mex('input_connect_stream', h, remote_stream [, timeout_ms])");
     need_outputs(nlhs, 0);
     e = get_handle(prhs[1], K_INPUT);
     output = get_handle(prhs[2], K_STREAM);
     timeout = get_timeout(nrhs, prhs, 3, DEFAULT_TIMEOUT_MS);
-    refresh_after(e, pyacq_input_connect_remote((pyacq_input *)e->ptr, (pyacq_remote_stream *)output->ptr, timeout));
+    refresh_after(e, pyacq_input_connect_stream((pyacq_input *)e->ptr, (pyacq_stream *)output->ptr, timeout));
 }
 
 /* pyacq_mex('input_connect_proxy', h, proxy [, timeout_ms]): the same with a generic proxy to
@@ -444,7 +444,7 @@ const mex_command MEX_STREAM_COMMANDS[] = {
     {"output_destroy", cmd_output_destroy},
     {"input_create", cmd_input_create},
     {"input_connect", cmd_input_connect},
-    {"input_connect_remote", cmd_input_connect_remote},
+    {"input_connect_stream", cmd_input_connect_stream},
     {"input_connect_proxy", cmd_input_connect_proxy},
     {"input_params", cmd_input_params},
     {"input_poll", cmd_input_poll},

@@ -74,19 +74,19 @@ static void graph(void) {
 
     REQUIRE_OK(pyacq_nodegroup_create_node(group, "NumpyDeviceBuffer", "dev", 10000, &node));
     REQUIRE_OK(pyacq_node_configure(node, "{\"nb_channel\": 2, \"sample_interval\": 0.001, \"chunksize\": 10}", 10000));
-    pyacq_remote_stream *output = NULL;
+    pyacq_stream *output = NULL;
     REQUIRE_OK(pyacq_node_output(node, NULL, 10000, &output));
-    REQUIRE_OK(pyacq_remote_stream_configure(output, "{\"protocol\": \"tcp\", \"transfermode\": \"plaindata\"}", 10000));
+    REQUIRE_OK(pyacq_stream_configure(output, "{\"protocol\": \"tcp\", \"transfermode\": \"plaindata\"}", 10000));
     REQUIRE_OK(pyacq_node_initialize(node, 10000));
     char *params = NULL;
-    REQUIRE_OK(pyacq_remote_stream_params(output, 10000, &params));
+    REQUIRE_OK(pyacq_stream_params(output, 10000, &params));
     EXPECT(strstr(params, "\"nb_channel\"") != NULL || strstr(params, "\"shape\"") != NULL, "params: %s", params);
     pyacq_free(params);
 
     /* A local input connected to the node's output receives its chunks. */
     pyacq_input *input = NULL;
     REQUIRE_OK(pyacq_input_create(&input, NULL));
-    REQUIRE_OK(pyacq_input_connect_remote(input, output, 10000));
+    REQUIRE_OK(pyacq_input_connect_stream(input, output, 10000));
     REQUIRE_OK(pyacq_node_start(node, 10000));
     int64_t index = 0;
     pyacq_view view;
@@ -128,7 +128,7 @@ static void graph(void) {
     EXPECT(rc == PYACQ_ERR_HANDLE, "a node group as a node gives %s", pyacq_status_name(rc));
 
     pyacq_input_destroy(input);
-    pyacq_remote_stream_destroy(output);
+    pyacq_stream_destroy(output);
     pyacq_node_destroy(kept);
     pyacq_proxy_destroy(node_proxy);
     pyacq_proxy_destroy(pid_proxy);

@@ -177,6 +177,11 @@ check "gcc build: tests/c/graph_handles.c" \
   gcc -std=c11 -Wall -Wextra -Werror tests/c/graph_handles.c -o "$tmp/graph_handles" $(pkg-config --cflags --libs pyacq)
 check "run: typed handles, stale handles, remote KeyError, timeout" \
   env -C "$TMPDIR" LD_LIBRARY_PATH="$prefix/lib" PYACQ_NODEGROUP_EXECUTABLE="$prefix/bin/pyacq-nodegroup" "$tmp/graph_handles"
+check "gcc build: tests/c/local_graph.c" \
+  gcc -std=c11 -Wall -Wextra -Werror tests/c/local_graph.c -o "$tmp/local_graph" $(pkg-config --cflags --libs pyacq) -lm
+mkdir -p "$tmp/recording"
+check "run: a graph of local nodes in one process, checked against a C biquad" \
+  env -C "$TMPDIR" LD_LIBRARY_PATH="$prefix/lib" "$tmp/local_graph" "$tmp/recording"
 
 # --------------------------------------------------------------------------------------------
 # The library is self-contained: it loads with the Swift toolchain hidden

@@ -65,7 +65,7 @@ fi
 : >"$LOG"
 passed=0
 failed=0
-for suite in test_streams test_remote; do
+for suite in test_streams test_remote test_local; do
   SUITE_LOG=$OUT/$suite.log
   if [ "$suite" = test_remote ] && [ ! -x "$PYACQ_NODEGROUP_EXECUTABLE" ]; then
     echo "FAIL $suite: $PYACQ_NODEGROUP_EXECUTABLE missing (make lib)" | tee "$SUITE_LOG"

@@ -434,16 +434,16 @@ function t_errors()
   expect_error(@() pyacq_mex('node_start', ng.Handle), 'pyacq:handle', 'is a node group, not a node');
   expect_error(@() pyacq_mex('nodegroup_create_node', dev.Handle, 'SosFilter'), 'pyacq:handle', 'not a node group');
   expect_error(@() pyacq_mex('manager_start_all_nodes', ng.Handle), 'pyacq:handle', 'not a manager');
-  expect_error(@() pyacq_mex('input_connect_remote', in.Handle, dev.Handle), 'pyacq:handle', 'not a remote stream');
+  expect_error(@() pyacq_mex('input_connect_stream', in.Handle, dev.Handle), 'pyacq:handle', 'not a node stream');
   expect_error(@() pyacq_mex('input_connect_proxy', dev.Handle, dev.Handle), 'pyacq:handle');
   expect_error(@() pyacq_mex('input_connect_proxy', in.Handle, in.Handle), 'pyacq:handle');
   out = dev.output();
-  expect_error(@() pyacq_mex('remote_stream_connect', out.Handle, 42), 'pyacq:argument');
-  expect_error(@() pyacq_mex('remote_stream_connect', dev.Handle, out.Handle), 'pyacq:handle');
+  expect_error(@() pyacq_mex('stream_connect', out.Handle, 42), 'pyacq:argument');
+  expect_error(@() pyacq_mex('stream_connect', dev.Handle, out.Handle), 'pyacq:handle');
   h = pyacq_mex('node_output', dev.Handle);
-  pyacq_mex('remote_stream_destroy', h);
-  expect_error(@() pyacq_mex('remote_stream_configure', h, '{}'), 'pyacq:handle', 'destroyed');
-  expect_error(@() pyacq_mex('remote_stream_destroy', h), 'pyacq:handle');
+  pyacq_mex('stream_destroy', h);
+  expect_error(@() pyacq_mex('stream_configure', h, '{}'), 'pyacq:handle', 'destroyed');
+  expect_error(@() pyacq_mex('stream_destroy', h), 'pyacq:handle');
   pyacq_mex('proxy_destroy', uint64(0));    % 0 and [] are no-ops, like NULL
   pyacq_mex('manager_destroy', []);
   expect_error(@() pyacq_mex('proxy_call', dev.Handle, 'configure', 'not json'), 'pyacq:params');
@@ -539,13 +539,13 @@ function t_stale_handles()
   node = pyacq_mex('nodegroup_create_node', ng.Handle, 'SosFilter');
   stream = pyacq_mex('node_input', node);
   output = pyacq_mex('node_output', node);
-  pyacq_mex('remote_stream_destroy', output);
+  pyacq_mex('stream_destroy', output);
   pyacq_mex('node_destroy', node);
-  pyacq_mex('remote_stream_destroy', stream);
+  pyacq_mex('stream_destroy', stream);
   expect_error(@() pyacq_mex('node_start', node), 'pyacq:handle', 'destroyed');
   expect_error(@() pyacq_mex('node_configure', node, '{}'), 'pyacq:handle', 'destroyed');
   expect_error(@() pyacq_mex('proxy_call', node, 'configure'), 'pyacq:handle', 'destroyed');
-  expect_error(@() pyacq_mex('remote_stream_params', stream), 'pyacq:handle', 'destroyed');
+  expect_error(@() pyacq_mex('stream_params', stream), 'pyacq:handle', 'destroyed');
   expect_error(@() pyacq_mex('node_destroy', node), 'pyacq:handle');
   again = pyacq_mex('nodegroup_create_node', ng.Handle, 'SosFilter');
   check(again ~= node && again ~= stream && again ~= output, 'handle id %d reused', again);
@@ -685,8 +685,8 @@ function t_fuzz_remote_commands()
               'manager_stop_all_nodes', 'manager_close', 'manager_destroy', 'list_node_types', 'host_destroy', ...
               'nodegroup_create_node', 'nodegroup_close', 'nodegroup_from_proxy', 'nodegroup_destroy', ...
               'node_configure', 'node_initialize', 'node_start', 'node_stop', 'node_close', 'node_output', ...
-              'node_input', 'node_from_proxy', 'node_destroy', 'remote_stream_configure', 'remote_stream_connect', ...
-              'remote_stream_params', 'remote_stream_from_proxy', 'remote_stream_destroy', 'input_connect_remote', ...
+              'node_input', 'node_from_proxy', 'node_destroy', 'stream_configure', 'stream_connect', ...
+              'stream_params', 'stream_from_proxy', 'stream_destroy', 'input_connect_stream', ...
               'input_connect_proxy', 'proxy_attr', 'proxy_call', 'proxy_get_value', 'proxy_delete', ...
               'proxy_to_json', 'proxy_from_json', 'proxy_destroy', 'last_error', 'status_table'};
   before = pyacq_mex('handles');

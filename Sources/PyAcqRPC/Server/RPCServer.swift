@@ -57,7 +57,7 @@ public final class RPCServer: @unchecked Sendable {
         return entity
     }
 
-    static func attribute(of entity: RemoteEntity, _ name: String) throws(PyAcqError) -> RemoteEntity {
+    public static func attribute(of entity: RemoteEntity, _ name: String) throws(PyAcqError) -> RemoteEntity {
         switch entity {
         case .object(let object):
             if let found = try object.remoteAttribute(name) { return found }

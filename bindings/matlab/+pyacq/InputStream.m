@@ -41,7 +41,7 @@ classdef InputStream < handle
     %   waiting at most the proxy's Timeout or a trailing 'Timeout', ms pair).
       if isa(source, 'pyacq.StreamProxy')
         [~, t] = pyacq.internal.timeoutOption(varargin, source.Timeout);
-        pyacq_mex('input_connect_remote', obj.Handle, source.Handle, t);
+        pyacq_mex('input_connect_stream', obj.Handle, source.Handle, t);
         return;
       end
       json = pyacq.internal.producerParams(source, ...

@@ -1,6 +1,10 @@
 classdef Node < pyacq.Proxy
-%NODE  A node living in a node group (pyacq's remote node usage), created by
-%   pyacq.NodeGroup/createNode.
+%NODE  A node: in a node group (pyacq's remote node usage, from pyacq.NodeGroup/createNode),
+%   or in this MATLAB process (a local node, from pyacq.Node.local), with the same methods.
+%
+%   filt = pyacq.Node.local('SosFilter');             % runs on its own threads, in-process
+%   filt.call('set_coefficients', sos);                % any node method; 'params.__setitem__'...
+%   n = filt.get('total_trig');                        % a node attribute by value
 %
 %   dev = ng.createNode('NumpyDeviceBuffer');
 %   dev.configure('nb_channel', 4, 'sample_interval', 0.001, 'chunksize', 256, ...
@@ -24,6 +28,17 @@ classdef Node < pyacq.Proxy
 %       channels); transpose channels-by-samples data first. A 1 x k vector is shape (1, k).
 %     pyacq.Proxy / pyacq.StreamProxy -> the remote object; pyacq.OutputStream -> its params.
 %   A list of numbers is a cell ({0, 1, 2}), since numeric vectors become ndarrays.
+
+  methods (Static)
+    function node = local(typeName, name)
+    %LOCAL  A node of type TYPENAME (e.g. 'SosFilter') in this process, named NAME (default:
+    %   the type name). It is closed when the object is deleted.
+      if nargin < 2
+        name = [];
+      end
+      node = pyacq.Node(pyacq_mex('node_create_local', typeName, name), []);
+    end
+  end
 
   methods
     function obj = Node(handle, owner)
@@ -58,6 +73,31 @@ classdef Node < pyacq.Proxy
       obj.lifecycle('node_close', varargin);
     end
 
+    function tf = isLocal(obj)
+    %ISLOCAL  True for a node living in this process.
+      tf = pyacq_mex('node_is_local', obj.Handle);
+    end
+
+    function r = callKw(obj, method, args, kwargs, timeoutMs)
+    %CALLKW  Calls the node method METHOD (a dotted path such as 'params.__setitem__') with
+    %   ARGS (a cell) and KWARGS (a struct or []), waiting up to TIMEOUTMS (default Timeout).
+      if nargin < 3, args = {}; end
+      if nargin < 4, kwargs = []; end
+      if nargin < 5, timeoutMs = obj.Timeout; end
+      argsJson = [];
+      if ~isempty(args), argsJson = pyacq.internal.encode(args); end
+      kwargsJson = [];
+      if ~isempty(kwargs), kwargsJson = pyacq.internal.encode(kwargs); end
+      json = pyacq_mex('node_call', obj.Handle, method, argsJson, kwargsJson, pyacq.internal.timeoutMs(timeoutMs));
+      r = pyacq.internal.fromRemote(json, obj);
+    end
+
+    function v = get(obj, attribute, varargin)
+    %GET  The node attribute ATTRIBUTE (e.g. 'stack', 'total_trig', 'params') by value.
+      [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
+      v = pyacq.internal.fromRemote(pyacq_mex('node_get', obj.Handle, attribute, t), obj);
+    end
+
     function tf = running(obj)
     %RUNNING  True while the node is started.
       tf = logical(obj.call('running'));
@@ -75,12 +115,12 @@ classdef Node < pyacq.Proxy
 
     function names = outputNames(obj)
     %OUTPUTNAMES  Names of the node's outputs (cell of text).
-      names = pyacq.Node.nameList(obj.attr('outputs').call('keys'));
+      names = pyacq.Node.nameList(obj.call('outputs.keys'));
     end
 
     function names = inputNames(obj)
     %INPUTNAMES  Names of the node's inputs (cell of text).
-      names = pyacq.Node.nameList(obj.attr('inputs').call('keys'));
+      names = pyacq.Node.nameList(obj.call('inputs.keys'));
     end
   end
 

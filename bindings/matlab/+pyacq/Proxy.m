@@ -153,7 +153,7 @@ classdef Proxy < handle
 
     function init(obj, handle, owner, kind)
       % Constructor body of the typed proxies: HANDLE is a gateway handle of KIND ('nodegroup',
-      % 'node', 'remote_stream', 'host') or the JSON text of a proxy map (converted).
+      % 'node', 'stream', 'host') or the JSON text of a proxy map (converted).
       if ischar(handle)
         if strcmp(kind, 'host')
           error('pyacq:argument', 'a host is reached through pyacq.Manager/addHost');

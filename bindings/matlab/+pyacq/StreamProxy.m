@@ -14,18 +14,18 @@ classdef StreamProxy < pyacq.Proxy
 
   methods
     function obj = StreamProxy(handle, owner)
-    %STREAMPROXY  Wraps a gateway remote stream handle, or the JSON text of its proxy map.
+    %STREAMPROXY  Wraps a gateway node stream handle, or the JSON text of its proxy map.
       if nargin < 2
         owner = [];
       end
-      obj.init(handle, owner, 'remote_stream');
+      obj.init(handle, owner, 'stream');
     end
 
     function configure(obj, varargin)
     %CONFIGURE  Configures a remote output stream (protocol, interface, port, transfermode,
     %   buffer_size, compression ...).
       [args, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
-      pyacq_mex('remote_stream_configure', obj.Handle, pyacq.internal.toJson(args{:}), t);
+      pyacq_mex('stream_configure', obj.Handle, pyacq.internal.toJson(args{:}), t);
     end
 
     function connect(obj, source, varargin)
@@ -33,7 +33,7 @@ classdef StreamProxy < pyacq.Proxy
     %   pyacq.OutputStream of this process, or producer params (struct or JSON text).
       [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
       if isa(source, 'pyacq.StreamProxy')
-        pyacq_mex('remote_stream_connect', obj.Handle, source.Handle, t);
+        pyacq_mex('stream_connect', obj.Handle, source.Handle, t);
         return;
       end
       json = pyacq.internal.producerParams(source, ...
@@ -49,7 +49,7 @@ classdef StreamProxy < pyacq.Proxy
     function json = paramsJson(obj, varargin)
     %PARAMSJSON  The stream's params as JSON text (fetched by value).
       [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
-      json = pyacq_mex('remote_stream_params', obj.Handle, t);
+      json = pyacq_mex('stream_params', obj.Handle, t);
     end
   end
 end

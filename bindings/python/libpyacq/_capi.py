@@ -28,7 +28,7 @@ __all__ = [
     "ABI_VERSION", "MAX_NDIM", "lib", "library_path", "check", "last_error", "status_name",
     "take_string", "pyacq_view", "OutputHandle", "InputHandle", "RingBufferHandle",
     "Int64Array", "ServerHandle", "ClientHandle", "ProxyHandle", "FutureHandle", "ManagerHandle",
-    "HostHandle", "NodeGroupHandle", "NodeHandle", "RemoteStreamHandle", "timeout_ms",
+    "HostHandle", "NodeGroupHandle", "NodeHandle", "StreamHandle", "timeout_ms",
 ]
 
 #: The ABI this binding is written for (PYACQ_ABI_VERSION of include/pyacq.h).
@@ -157,8 +157,8 @@ class _pyacq_node(ctypes.Structure):
     """Opaque struct pyacq_node."""
 
 
-class _pyacq_remote_stream(ctypes.Structure):
-    """Opaque struct pyacq_remote_stream."""
+class _pyacq_stream(ctypes.Structure):
+    """Opaque struct pyacq_stream."""
 
 
 OutputHandle = ctypes.POINTER(_pyacq_output)
@@ -173,7 +173,7 @@ ManagerHandle = ctypes.POINTER(_pyacq_manager)
 HostHandle = ctypes.POINTER(_pyacq_host)
 NodeGroupHandle = ctypes.POINTER(_pyacq_nodegroup)
 NodeHandle = ctypes.POINTER(_pyacq_node)
-RemoteStreamHandle = ctypes.POINTER(_pyacq_remote_stream)
+StreamHandle = ctypes.POINTER(_pyacq_stream)
 
 _int = ctypes.c_int
 _i32 = ctypes.c_int32
@@ -285,19 +285,24 @@ _PROTOTYPES = {
     "pyacq_node_start": (_int, [NodeHandle, _i32]),
     "pyacq_node_stop": (_int, [NodeHandle, _i32]),
     "pyacq_node_close": (_int, [NodeHandle, _i32]),
-    "pyacq_node_output": (_int, [NodeHandle, _str, _i32, _P(RemoteStreamHandle)]),
-    "pyacq_node_input": (_int, [NodeHandle, _str, _i32, _P(RemoteStreamHandle)]),
+    "pyacq_node_output": (_int, [NodeHandle, _str, _i32, _P(StreamHandle)]),
+    "pyacq_node_input": (_int, [NodeHandle, _str, _i32, _P(StreamHandle)]),
     "pyacq_node_proxy": (_int, [NodeHandle, _P(ProxyHandle)]),
     "pyacq_node_from_proxy": (_int, [ProxyHandle, _P(NodeHandle)]),
     "pyacq_node_destroy": (None, [NodeHandle]),
+    "pyacq_node_create_local": (_int, [_str, _str, _P(NodeHandle)]),
+    "pyacq_node_is_local": (_int, [NodeHandle, _P(_bool)]),
+    "pyacq_node_call": (_int, [NodeHandle, _str, _str, _str, _i32, _StringOut]),
+    "pyacq_node_get": (_int, [NodeHandle, _str, _i32, _StringOut]),
     # streams of nodes
-    "pyacq_remote_stream_configure": (_int, [RemoteStreamHandle, _str, _i32]),
-    "pyacq_remote_stream_connect": (_int, [RemoteStreamHandle, RemoteStreamHandle, _i32]),
-    "pyacq_remote_stream_params": (_int, [RemoteStreamHandle, _i32, _StringOut]),
-    "pyacq_input_connect_remote": (_int, [InputHandle, RemoteStreamHandle, _i32]),
-    "pyacq_remote_stream_proxy": (_int, [RemoteStreamHandle, _P(ProxyHandle)]),
-    "pyacq_remote_stream_from_proxy": (_int, [ProxyHandle, _P(RemoteStreamHandle)]),
-    "pyacq_remote_stream_destroy": (None, [RemoteStreamHandle]),
+    "pyacq_stream_configure": (_int, [StreamHandle, _str, _i32]),
+    "pyacq_stream_connect": (_int, [StreamHandle, StreamHandle, _i32]),
+    "pyacq_stream_params": (_int, [StreamHandle, _i32, _StringOut]),
+    "pyacq_input_connect_stream": (_int, [InputHandle, StreamHandle, _i32]),
+    "pyacq_stream_local": (_int, [StreamHandle, _P(OutputHandle), _P(InputHandle)]),
+    "pyacq_stream_proxy": (_int, [StreamHandle, _P(ProxyHandle)]),
+    "pyacq_stream_from_proxy": (_int, [ProxyHandle, _P(StreamHandle)]),
+    "pyacq_stream_destroy": (None, [StreamHandle]),
 }
 
 
