@@ -15,21 +15,38 @@ final class ManagerHandle: NamedHandle {
     init(_ manager: LocalManager) { self.manager = manager }
 }
 
+/// A handle of one kind of graph object that may stand for a remote one: it converts to and
+/// from a generic pyacq_proxy.
+protocol ProxyConvertible: NamedHandle {
+    /// The proxy, or a message saying why this object has none (a local node or stream).
+    func remoteProxy() throws(PyAcqError) -> ObjectProxy
+    init(remote proxy: ObjectProxy)
+}
+
 /// A proxy of one kind of graph object.
-class TypedProxyHandle: NamedHandle {
+class TypedProxyHandle: ProxyConvertible {
     class var handleKind: String { "proxy" }
     let proxy: ObjectProxy
-    required init(_ proxy: ObjectProxy) { self.proxy = proxy }
+    required init(remote proxy: ObjectProxy) { self.proxy = proxy }
+    func remoteProxy() throws(PyAcqError) -> ObjectProxy { proxy }
 }
 final class HostHandle: TypedProxyHandle { override class var handleKind: String { "host" } }
 final class NodeGroupHandle: TypedProxyHandle { override class var handleKind: String { "node group" } }
 
 /// A node in a node group, or a local node: the node itself, closed when its handle is destroyed.
-final class NodeHandle: NamedHandle {
+final class NodeHandle: ProxyConvertible {
     static let handleKind = "node"
     enum Place { case remote(ObjectProxy), local(Node) }
     let place: Place
     init(_ place: Place) { self.place = place }
+    convenience init(remote proxy: ObjectProxy) { self.init(.remote(proxy)) }
+
+    func remoteProxy() throws(PyAcqError) -> ObjectProxy {
+        guard case .remote(let proxy) = place else {
+            throw PyAcqError(.state, "a local node has no proxy: publish it on an RPC server to reach it remotely")
+        }
+        return proxy
+    }
 
     /// The node's remote surface (PROTOCOL §7.5), in this process or over RPC.
     func entity(_ path: [String], timeout: Int32) throws(PyAcqError) -> NodeEntity {
@@ -88,11 +105,19 @@ private func localValue(of object: any RemoteObject) throws(PyAcqError) -> Value
 }
 
 /// A node's input or output stream: a proxy to a remote one, or the local node's stream itself.
-final class StreamHandle: NamedHandle {
+final class StreamHandle: ProxyConvertible {
     static let handleKind = "stream"
     enum Place { case remote(ObjectProxy), output(OutputStream), input(InputStream) }
     let place: Place
     init(_ place: Place) { self.place = place }
+    convenience init(remote proxy: ObjectProxy) { self.init(.remote(proxy)) }
+
+    func remoteProxy() throws(PyAcqError) -> ObjectProxy {
+        guard case .remote(let proxy) = place else {
+            throw PyAcqError(.state, "a local node's stream has no proxy: use pyacq_stream_local")
+        }
+        return proxy
+    }
 
     /// The params a consumer connects with (fetched by value from a remote output).
     func producerParams(timeout: Int32) throws(PyAcqError) -> ValueMap {
@@ -117,20 +142,20 @@ private func typed<H: TypedProxyHandle>(_ h: OpaquePointer?, _ type: H.Type) thr
 }
 
 /// Registers `result` (a proxy) as a new handle of kind `H`.
-private func hand<H: TypedProxyHandle>(_ result: ObjectProxyOrValue, as type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) throws(PyAcqError) {
+private func hand<H: ProxyConvertible>(_ result: ObjectProxyOrValue, as type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) throws(PyAcqError) {
     let out = try required(out, "\(type.handleKind) out-pointer")
     guard let proxy = result.proxy else { throw PyAcqError(.remote, "expected a proxy to a \(type.handleKind), got a value") }
-    out.pointee = HandleRegistry.register(type.init(proxy))
+    out.pointee = HandleRegistry.register(type.init(remote: proxy))
 }
 
 /// A generic pyacq_proxy for a typed handle, and back (no message is sent).
-private func asProxy<H: TypedProxyHandle>(_ h: OpaquePointer?, _ type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+private func asProxy<H: ProxyConvertible>(_ h: OpaquePointer?, _ type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        let proxy = try typed(h, type)
+        let proxy = try HandleRegistry.resolve(h, as: type, type.handleKind).remoteProxy()
         try required(out, "proxy_out").pointee = HandleRegistry.register(ProxyHandle(proxy))
     }
 }
-private func fromProxy<H: TypedProxyHandle>(_ p: OpaquePointer?, _ type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+private func fromProxy<H: ProxyConvertible>(_ p: OpaquePointer?, _ type: H.Type, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let proxy = try HandleRegistry.resolve(p, as: ProxyHandle.self, "proxy").proxy
         try hand(.proxy(proxy), as: type, out)
@@ -233,9 +258,7 @@ public func pyacq_nodegroup_create_node(_ h: OpaquePointer?, _ type: UnsafePoint
         let group = try typed(h, NodeGroupHandle.self)
         var k = ValueMap()
         if name != nil { k["name"] = .string(try string(name, "node_name")) }
-        let result = try call(group, "create_node", [.string(try string(type, "type_name"))], k, timeout: timeout)
-        guard let proxy = result.proxy else { throw PyAcqError(.remote, "expected a proxy to a node, got a value") }
-        try required(out, "node out-pointer").pointee = HandleRegistry.register(NodeHandle(.remote(proxy)))
+        try hand(try call(group, "create_node", [.string(try string(type, "type_name"))], k, timeout: timeout), as: NodeHandle.self, out)
     }
 }
 
@@ -347,8 +370,7 @@ private func stream(_ h: OpaquePointer?, _ kind: String, _ name: UnsafePointer<C
             let result = streamName == nil ? try proxy.attribute(kind).resolved(timeoutMs: Int(timeout))
                 : try proxy.attribute(kind + "s").attribute("__getitem__").invoke([.string(streamName!)], returnType: "proxy",
                                                                                     timeoutMs: Int(timeout))
-            guard let stream = result.proxy else { throw PyAcqError(.remote, "expected a proxy to a stream, got a value") }
-            out.pointee = HandleRegistry.register(StreamHandle(.remote(stream)))
+            try hand(result, as: StreamHandle.self, out)
         case .local(let local):
             let place: StreamHandle.Place
             switch (kind, streamName) {
@@ -375,21 +397,11 @@ public func pyacq_node_input(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?,
 }
 
 @c @implementation
-public func pyacq_node_proxy(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in
-        guard case .remote(let proxy) = try node(h).place else {
-            throw PyAcqError(.state, "a local node has no proxy: publish it on an RPC server to reach it remotely")
-        }
-        try required(out, "proxy_out").pointee = HandleRegistry.register(ProxyHandle(proxy))
-    }
-}
+public func pyacq_node_proxy(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 { asProxy(h, NodeHandle.self, out) }
 
 @c @implementation
 public func pyacq_node_from_proxy(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in
-        let proxy = try HandleRegistry.resolve(p, as: ProxyHandle.self, "proxy").proxy
-        try required(out, "node_out").pointee = HandleRegistry.register(NodeHandle(.remote(proxy)))
-    }
+    fromProxy(p, NodeHandle.self, out)
 }
 
 @c @implementation
@@ -472,20 +484,12 @@ public func pyacq_stream_local(_ h: OpaquePointer?, _ outputOut: UnsafeMutablePo
 
 @c @implementation
 public func pyacq_stream_proxy(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in
-        guard case .remote(let proxy) = try nodeStream(h).place else {
-            throw PyAcqError(.state, "a local node's stream has no proxy: use pyacq_stream_local")
-        }
-        try required(out, "proxy_out").pointee = HandleRegistry.register(ProxyHandle(proxy))
-    }
+    asProxy(h, StreamHandle.self, out)
 }
 
 @c @implementation
 public func pyacq_stream_from_proxy(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in
-        let proxy = try HandleRegistry.resolve(p, as: ProxyHandle.self, "proxy").proxy
-        try required(out, "stream_out").pointee = HandleRegistry.register(StreamHandle(.remote(proxy)))
-    }
+    fromProxy(p, StreamHandle.self, out)
 }
 
 @c @implementation
