@@ -1,4 +1,5 @@
 import PyAcqCore
+import PyAcqDevices
 import PyAcqNodes
 import PyAcqRPC
 
@@ -7,6 +8,7 @@ import PyAcqRPC
 public enum ProcessModules {
     public static func register() {
         BuiltinNodes.register()
+        DeviceNodes.register()
         StreamModule.register()
         var nodegroup = RemoteInterface<RemoteModule>()
         nodegroup.method("NodeGroup") { _, call throws(PyAcqError) in
