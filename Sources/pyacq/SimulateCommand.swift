@@ -11,8 +11,8 @@ import Glibc
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Run a device simulator (BrainVision RDA server, ...).",
-        subcommands: [SimulateBrainAmp.self])
+        abstract: "Run a device simulator (BrainVision RDA server, OpenBCI board, ...).",
+        subcommands: [SimulateBrainAmp.self, SimulateOpenBCI.self])
 }
 
 /// Prints a line at once (stdout is a pipe when a test or script reads it).
@@ -57,6 +57,32 @@ struct SimulateBrainAmp: ParsableCommand {
         o.truncateAfter = truncateAfter; o.badSizeAfter = badSizeAfter
         let simulator = try RDASimulator(options: o, host: host, port: port) { announce($0) }
         announce("listening on \(host):\(simulator.port) (RDA, \(channels) ch × \(rate) Hz \(dtype), \(o.points) points per block)")
+        simulator.run()
+    }
+}
+
+struct SimulateOpenBCI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openbci",
+        abstract: "An OpenBCI Cyton (8 ch, 250 Hz) or Cyton + Daisy (16 ch) board on a pseudo-terminal.",
+        discussion: """
+        Prints the terminal's path; give it to the OpenBCI node as device_handle. Row k (from each 'b') \
+        of channel c carries ((k·7919 + c·1000003) mod 2^24) − 2^23 counts.
+        """)
+
+    @Flag(help: "Simulate the Daisy module (16 channels, alternating packets).") var daisy = false
+    @Option(help: "1 = real time, 0 = as fast as the line takes them.") var speed = 1.0
+    @Option(help: "Fault: noise bytes before every n-th row (0: off).") var garbageEvery = 0
+    @Option(help: "Fault: a wrong end byte on every n-th row (0: off).") var corruptEvery = 0
+    @Option(help: "Fault: every n-th row is never sent (0: off).") var dropEvery = 0
+    @Option(help: "Fault: the port disappears after this many rows (0: never).") var vanishAfter = 0
+
+    func run() throws {
+        var o = OpenBCISimulatorOptions()
+        o.daisy = daisy; o.speed = speed; o.garbageEvery = garbageEvery; o.corruptEvery = corruptEvery
+        o.dropEvery = dropEvery; o.vanishAfter = vanishAfter
+        let simulator = try OpenBCISimulator(options: o) { announce($0) }
+        announce("listening on \(simulator.path) (OpenBCI Cyton\(daisy ? " + Daisy" : ""), 115200 8N1)")
         simulator.run()
     }
 }

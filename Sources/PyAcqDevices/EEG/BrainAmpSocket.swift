@@ -37,18 +37,9 @@ public final class BrainAmpSocket: Node, @unchecked Sendable {
     private var reconnectInterval = 0.5
     private var thread: PosixThread?
     private var acquisition: RDAAcquisition?
-    private let statsLock = Lock()
-    private var stats = Statistics()
-
-    /// What the acquisition thread has seen, readable as node attributes.
-    struct Statistics {
-        var blocks = 0, blocksMissed = 0, messagesSkipped = 0, markers = 0
-        var reconnects = 0, segments = 0, stops = 0, errors = 0
-        var acquiring = false
-        var lastError = ""
-        /// The last few errors, oldest first.
-        var recentErrors: [String] = []
-    }
+    private let status = DeviceStatus(source: "BrainAmpSocket", counters: [
+        "blocks_received", "blocks_missed", "messages_skipped", "markers_received", "reconnects", "segments", "stops_received", "errors",
+    ], flags: ["acquiring"])
 
     public override func didConfigure(_ kwargs: ValueMap) throws(PyAcqError) {
         let allowed: Set<String> = ["brainamp_host", "brainamp_port", "reconnect_interval"]
@@ -91,23 +82,11 @@ public final class BrainAmpSocket: Node, @unchecked Sendable {
     }
 
     public override func attribute(_ attributeName: String) -> Value? {
-        let s = statsLock.withLock { stats }
         switch attributeName {
-        case "blocks_received": return .int(s.blocks)
-        case "blocks_missed": return .int(s.blocksMissed)
-        case "messages_skipped": return .int(s.messagesSkipped)
-        case "markers_received": return .int(s.markers)
-        case "reconnects": return .int(s.reconnects)
-        case "segments": return .int(s.segments)
-        case "stops_received": return .int(s.stops)
-        case "errors": return .int(s.errors)
-        case "acquiring": return .bool(s.acquiring)
-        case "last_error": return .string(s.lastError)
-        case "recent_errors": return .array(s.recentErrors.map { .string($0) })
         case "nb_channel": return layout.map { .int($0.channels) }
         case "sample_rate": return layout.map { .double($0.sampleRate) }
         case "resolutions": return layout.map { .array($0.resolutions.map { .double($0) }) }
-        default: return nil
+        default: return status.attribute(attributeName)
         }
     }
 
@@ -115,9 +94,8 @@ public final class BrainAmpSocket: Node, @unchecked Sendable {
         guard let layout else { throw PyAcqError(.state, "BrainAmpSocket is not configured") }
         let acquisition = RDAAcquisition(host: host, port: port, layout: layout, reconnectInterval: reconnectInterval,
                                          signals: try output(named: "signals"), triggers: try output(named: "triggers"),
-                                         triggerDType: try DType(Self.triggerDType),
-                                         update: { [self] (change: (inout Statistics) -> Void) in statsLock.withLock { change(&stats) } })
-        statsLock.withLock { stats = Statistics() }
+                                         triggerDType: try DType(Self.triggerDType), status: status)
+        status.reset()
         self.acquisition = acquisition
         thread = PosixThread(name: "\(name)-rda") { acquisition.run() }
     }
@@ -127,7 +105,7 @@ public final class BrainAmpSocket: Node, @unchecked Sendable {
         thread?.join()
         thread = nil
         acquisition = nil
-        statsLock.withLock { stats.acquiring = false }
+        status.set("acquiring", false)
     }
 }
 
@@ -137,7 +115,7 @@ final class RDAAcquisition: @unchecked Sendable {
     let host: String, port: Int, layout: RDA.Start, reconnectInterval: Double
     let signals: OutputStream, triggers: OutputStream, triggerDType: DType
     private let running = Atomic<Bool>(true)
-    let update: ((inout BrainAmpSocket.Statistics) -> Void) -> Void
+    let status: DeviceStatus
 
     /// Samples and markers sent so far (the two streams' indexes).
     private var head = 0
@@ -149,10 +127,10 @@ final class RDAAcquisition: @unchecked Sendable {
     private var segmentPending = false
 
     init(host: String, port: Int, layout: RDA.Start, reconnectInterval: Double, signals: OutputStream, triggers: OutputStream,
-         triggerDType: DType, update: @escaping ((inout BrainAmpSocket.Statistics) -> Void) -> Void) {
+         triggerDType: DType, status: DeviceStatus) {
         self.host = host; self.port = port; self.layout = layout; self.reconnectInterval = reconnectInterval
         self.signals = signals; self.triggers = triggers; self.triggerDType = triggerDType
-        self.update = update
+        self.status = status
     }
 
     func stop() { running.store(false, ordering: .releasing) }
@@ -160,13 +138,8 @@ final class RDAAcquisition: @unchecked Sendable {
     private var isRunning: Bool { running.load(ordering: .acquiring) }
 
     private func fail(_ message: String) {
-        Diagnostics.report(30, "BrainAmpSocket \(host):\(port): \(message)")
-        update {
-            $0.errors += 1
-            $0.lastError = message
-            $0.acquiring = false
-            $0.recentErrors = Array(($0.recentErrors + [message]).suffix(10))
-        }
+        status.error(message)
+        status.set("acquiring", false)
     }
 
     func run() {
@@ -180,7 +153,7 @@ final class RDAAcquisition: @unchecked Sendable {
                     connection = try TCPConnection.connect(host: host, port: port, timeoutMs: 1000)
                     reader.reset()
                     acquiring = false
-                    if connectedBefore { update { $0.reconnects += 1 } }
+                    if connectedBefore { status.add("reconnects") }
                     connectedBefore = true
                     outage = false
                 } catch {
@@ -220,18 +193,19 @@ final class RDAAcquisition: @unchecked Sendable {
             if segmentPending || head > 0 {
                 segmentPending = false
                 try sendMarkers([RDA.Marker(position: 0, points: 1, channel: -1, type: "New Segment", description: "")], blockStart: head)
-                update { $0.segments += 1 }
+                status.add("segments")
             }
-            update { $0.acquiring = true }
+            status.set("acquiring", true)
         case .float32Data?, .int16Data?:
-            guard acquiring else { update { $0.messagesSkipped += 1 }; return }
+            guard acquiring else { status.add("messages_skipped"); return }
             try handleBlock(body, int16: type == RDA.MessageType.int16Data.rawValue)
         case .stop?:
             acquiring = false
             segmentPending = head > 0
-            update { $0.stops += 1; $0.acquiring = false }
+            status.add("stops_received")
+            status.set("acquiring", false)
         case .keepAlive?, nil:
-            update { $0.messagesSkipped += 1 }
+            status.add("messages_skipped")
         }
     }
 
@@ -263,11 +237,9 @@ final class RDAAcquisition: @unchecked Sendable {
         head += header.points
         if header.points > 0 { try signals.send(data.view, index: head) }
         try sendMarkers(markers, blockStart: blockStart)
-        update {
-            $0.blocks += 1
-            $0.blocksMissed += missed
-            $0.markers += markers.count
-        }
+        status.add("blocks_received")
+        status.add("blocks_missed", missed)
+        status.add("markers_received", markers.count)
     }
 
     /// Markers as `triggers` records: absolute positions, index = markers sent so far.
