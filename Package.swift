@@ -23,8 +23,10 @@ let package = Package(
         .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
         .target(name: "PyAcqNodes", dependencies: ["PyAcqCore"]),
         .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ", "CPyAcqSupport"]),
+        // OpenSSL's libcrypto: AES-128 for the Emotiv EPOC reports.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Device drivers and their simulators (EEG amplifiers, audio, video).
-        .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes"]),
+        .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes", "COpenSSL"]),
         .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "PyAcqDevices", "CZeroMQ", "CPyAcqSupport"]),
         .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader"]),
         .executableTarget(name: "pyacq-nodegroup", dependencies: ["PyAcqProcess"]),

@@ -3,7 +3,7 @@ import PyAcqCore
 /// The EEG amplifier nodes (PROTOCOL §14.4).
 enum EEGNodes {
     static func register() {
-        for type in [BrainAmpSocket.self, OpenBCINode.self] as [Node.Type] {
+        for type in [BrainAmpSocket.self, OpenBCINode.self, EmotivNode.self] as [Node.Type] {
             try? NodeRegistry.register(type)
         }
     }

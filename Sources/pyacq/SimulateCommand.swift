@@ -11,8 +11,8 @@ import Glibc
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Run a device simulator (BrainVision RDA server, OpenBCI board, ...).",
-        subcommands: [SimulateBrainAmp.self, SimulateOpenBCI.self])
+        abstract: "Run a device simulator (BrainVision RDA server, OpenBCI board, Emotiv EPOC dongle, ...).",
+        subcommands: [SimulateBrainAmp.self, SimulateOpenBCI.self, SimulateEmotiv.self])
 }
 
 /// Prints a line at once (stdout is a pipe when a test or script reads it).
@@ -83,6 +83,27 @@ struct SimulateOpenBCI: ParsableCommand {
         o.dropEvery = dropEvery; o.vanishAfter = vanishAfter
         let simulator = try OpenBCISimulator(options: o) { announce($0) }
         announce("listening on \(simulator.path) (OpenBCI Cyton\(daisy ? " + Daisy" : ""), 115200 8N1)")
+        simulator.run()
+    }
+}
+
+struct SimulateEmotiv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emotiv",
+        abstract: "An Emotiv EPOC dongle: AES-encrypted 32-byte reports at 128 Hz on a FIFO.",
+        discussion: "Give the FIFO path and the serial to the Emotiv node: configure(device_handle=<path>, serial=<serial>).")
+
+    @Option(help: "FIFO to create (default: a new one under /tmp).") var path: String?
+    @Option(help: "Dongle serial number (makes the AES key).") var serial = "SN20120229000254"
+    @Option(help: "1 = real time, 0 = as fast as the reader takes them.") var speed = 1.0
+    @Option(help: "Fault: every n-th report is never sent (0: off).") var dropEvery = 0
+
+    func run() throws {
+        var o = EmotivSimulatorOptions()
+        o.serial = serial; o.speed = speed; o.dropEvery = dropEvery
+        let fifo = path ?? "/tmp/pyacq-emotiv-\(getpid()).fifo"
+        let simulator = try EmotivSimulator(options: o, path: fifo) { announce($0) }
+        announce("listening on \(fifo) (Emotiv EPOC, serial \(serial))")
         simulator.run()
     }
 }

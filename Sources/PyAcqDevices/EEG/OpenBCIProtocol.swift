@@ -74,6 +74,8 @@ public struct OpenBCIDecoder {
     private var pending: [UInt8] = []
     private var inStep = false
     private var lastSample: Int?
+    /// Sample number of the last packet accepted (either half for Daisy).
+    private var lastPacket: UInt8 = 0
     private var daisyHalf = [Int32](repeating: 0, count: 8)
     private var daisyHalfSample: UInt8?
 
@@ -93,9 +95,15 @@ public struct OpenBCIDecoder {
                     i += 1
                     continue
                 }
-                let confirm = inStep ? 0 : 1
-                guard i + OpenBCI.packetSize + confirm <= n else { break }
-                guard base[i + OpenBCI.packetSize - 1] & 0xF0 == 0xC0, confirm == 0 || base[i + OpenBCI.packetSize] == OpenBCI.startByte else {
+                guard i + OpenBCI.packetSize <= n else { break }
+                var accepted = base[i + OpenBCI.packetSize - 1] & 0xF0 == 0xC0
+                if accepted && !inStep && base[i + 1] != lastPacket &+ 1 {
+                    // Out of step and not the next sample number: believe it only if another
+                    // packet starts right after it.
+                    guard i + OpenBCI.packetSize < n else { break }
+                    accepted = base[i + OpenBCI.packetSize] == OpenBCI.startByte
+                }
+                guard accepted else {
                     // Not a packet after all: skip this start byte and look for the next.
                     if inStep { packetsCorrupt += 1 }
                     bytesSkipped += 1
@@ -115,6 +123,7 @@ public struct OpenBCIDecoder {
     private mutating func decode(_ p: UnsafePointer<UInt8>, into rows: inout OpenBCIRows) {
         packetsDecoded &+= 1
         let sample = p[1]
+        lastPacket = sample
         if daisy && sample & 1 == 1 {
             if daisyHalfSample != nil { halvesOrphaned += 1 }
             daisyHalfSample = sample

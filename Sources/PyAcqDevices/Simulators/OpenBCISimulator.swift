@@ -8,7 +8,10 @@ import PyAcqCore
 /// both signs and the 0x7F… / 0x80… boundary appear.
 public enum OpenBCITestSignal {
     public static func count(row k: Int, channel c: Int) -> Int32 {
-        Int32((k % 16_777_216 * 7919 + c * 1_000_003) % 16_777_216) - 8_388_608
+        // Rows that sit on the sign boundary: first byte 0x7F (positive) and 0x80 (negative).
+        if k % 16 == 5 { return 8_323_072 + Int32(k % 4096 * 16 + c) }
+        if k % 16 == 6 { return -8_388_608 + Int32(k % 4096 * 16 + c) }
+        return Int32((k % 16_777_216 * 7919 + c * 1_000_003) % 16_777_216) - 8_388_608
     }
 
     public static func aux(row k: Int, axis a: Int) -> Int16 { Int16(truncatingIfNeeded: k * 13 + a * 1000 - 1500) }
