@@ -97,9 +97,9 @@ public struct OpenBCIDecoder {
                 }
                 guard i + OpenBCI.packetSize <= n else { break }
                 var accepted = base[i + OpenBCI.packetSize - 1] & 0xF0 == 0xC0
-                if accepted && !inStep && base[i + 1] != lastPacket &+ 1 {
-                    // Out of step and not the next sample number: believe it only if another
-                    // packet starts right after it.
+                if accepted && !inStep && !(1...4).contains(base[i + 1] &- lastPacket) {
+                    // Out of step and not one of the next sample numbers: believe it only if
+                    // another packet starts right after it.
                     guard i + OpenBCI.packetSize < n else { break }
                     accepted = base[i + OpenBCI.packetSize] == OpenBCI.startByte
                 }

@@ -109,6 +109,8 @@ public final class OpenBCISimulator: @unchecked Sendable {
             }
             guard streaming, monotonicSeconds() >= due else { continue }
             if options.vanishAfter > 0 && row == options.vanishAfter {
+                // Closing the terminal discards what the reader has not read yet: let it read.
+                napSeconds(0.3)
                 onEvent("vanishing after \(row) rows")
                 return
             }
