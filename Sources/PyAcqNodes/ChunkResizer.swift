@@ -24,12 +24,7 @@ public final class ChunkResizer: Node, @unchecked Sendable {
         chunksize = size
     }
 
-    public override func inputConnected(_ streamName: String) {
-        guard let params = inputs.first?.stream.params else { return }
-        var inherited = ValueMap()
-        for key in ["dtype", "shape", "sample_rate", "channel_info", "streamtype"] { inherited[key] = params[key] }
-        outputs.first?.stream.inheritedDefaults = inherited
-    }
+    public override func inputConnected(_ streamName: String) { DSPConfig.inheritOutput(from: inputs[0].stream, to: outputs[0].stream) }
 
     public override func didStart() throws(PyAcqError) {
         let output = try self.output

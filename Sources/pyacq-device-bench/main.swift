@@ -33,14 +33,14 @@ var best = 0.0
 var checksum = 0
 for _ in 0..<5 {
     var decoder = OpenBCIDecoder(daisy: false)
-    var rows = OpenBCIRows()
+    let rows = OpenBCIRows(width: 8)
     var sum = 0
     let started = seconds()
     stream.withUnsafeBytes { all in
         var offset = 0
         while offset < all.count {
             let end = min(all.count, offset + 65536)
-            decoder.feed(UnsafeRawBufferPointer(rebasing: all[offset..<end]), into: &rows)
+            decoder.feed(UnsafeRawBufferPointer(rebasing: all[offset..<end]), into: rows)
             for v in rows.channels { sum &+= Int(v) }
             rows.removeAll()
             offset = end

@@ -23,13 +23,13 @@ import Testing
                                      aux: (0..<3).map { OpenBCITestSignal.aux(row: k, axis: $0) })
         }
         var whole = OpenBCIDecoder(daisy: false), single = OpenBCIDecoder(daisy: false)
-        var a = OpenBCIRows(), b = OpenBCIRows()
-        stream.withUnsafeBytes { whole.feed($0, into: &a) }
-        for byte in stream { [byte].withUnsafeBytes { single.feed($0, into: &b) } }
+        let a = OpenBCIRows(width: 8), b = OpenBCIRows(width: 8)
+        stream.withUnsafeBytes { whole.feed($0, into: a) }
+        for byte in stream { [byte].withUnsafeBytes { single.feed($0, into: b) } }
         // The last packet waits for the next start byte only when out of step; here it is in step.
         #expect(a.count == 20 && b.count == 20)
-        #expect(a.channels == b.channels && a.aux == b.aux)
-        #expect(a.channels == (0..<20).flatMap { k in (0..<8).map { OpenBCITestSignal.count(row: k, channel: $0) } })
+        #expect(Array(a.channels) == Array(b.channels) && Array(a.aux) == Array(b.aux))
+        #expect(Array(a.channels) == (0..<20).flatMap { k in (0..<8).map { OpenBCITestSignal.count(row: k, channel: $0) } })
         #expect(whole.bytesSkipped == OpenBCISimulatorOptions.garbage.count && whole.samplesDropped == 0)
     }
 }

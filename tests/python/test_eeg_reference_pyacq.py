@@ -1,5 +1,5 @@
-"""The original pyacq's BrainAmpSocket reads `pyacq simulate brainamp`: the simulator speaks
-the real RDA protocol. Needs the reference pyacq install (PYACQ_REFERENCE_PYTHON, default
+"""The original pyacq's BrainAmpSocket and OpenBCI nodes read `pyacq simulate brainamp` and
+`pyacq simulate openbci`: the simulators speak the real protocols. Needs the reference pyacq install (PYACQ_REFERENCE_PYTHON, default
 /tmp/pyacq-ref-venv/bin/python) and a built `pyacq` tool; skipped, saying why, without them.
 Where the original node is buggy (PROTOCOL §14.4) the test pins what differs."""
 import json
@@ -20,11 +20,15 @@ pytestmark = [
 ]
 
 
-def run_original(dtype, fragment=0):
-    out = subprocess.run([REFERENCE, os.path.join(HERE, "reference", "original_brainamp_reader.py"), TOOL, dtype, str(fragment)],
+def run_reference(script, *args):
+    out = subprocess.run([REFERENCE, os.path.join(HERE, "reference", script), TOOL, *args],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_original(dtype, fragment=0):
+    return run_reference("original_brainamp_reader.py", dtype, str(fragment))
 
 
 def test_original_reads_float32_samples_and_markers():
@@ -41,3 +45,11 @@ def test_original_reads_float32_samples_and_markers():
 def test_original_ignores_int16_data():
     assert run_original("int16")["samples"] == 0
 
+
+
+def test_original_openbci_reads_packets_except_its_sign_quirk():
+    got = run_reference("original_openbci_reader.py")
+    assert got["rows"] >= 300 and got["dtype"] == "int64"
+    # Every row matches except those whose first byte is 0x7F: pyacq sign-extends from 127.
+    assert got["wrong_rows"][:3] == [5, 21, 37] and got["wrong_rows_all_0x7f"]
+    assert got["difference"] == -(1 << 24)

@@ -111,13 +111,14 @@ final class OpenBCIReader: @unchecked Sendable {
     let status: DeviceStatus
     private var port: SerialPort?
     private var decoder: OpenBCIDecoder
-    private var rows = OpenBCIRows()
+    private let rows: OpenBCIRows
     private var index = 0
 
     init(port: SerialPort, path: String, daisy: Bool, raw: Bool, scale: (uV: Float, g: Float), chan: OutputStream, aux: OutputStream, status: DeviceStatus) {
         self.port = port; self.path = path; self.raw = raw; self.scale = scale
         self.chan = chan; self.aux = aux; self.status = status
         decoder = OpenBCIDecoder(daisy: daisy)
+        rows = OpenBCIRows(width: decoder.width)
     }
 
     /// Runs until `keepGoing` says no; returns the port (nil if it vanished and never came back).
@@ -140,7 +141,7 @@ final class OpenBCIReader: @unchecked Sendable {
             do throws(PyAcqError) {
                 let n = try live.read(into: buffer, count: 1 << 16, timeoutMs: 100)
                 guard n > 0 else { continue }
-                decoder.feed(UnsafeRawBufferPointer(start: buffer, count: n), into: &rows)
+                decoder.feed(UnsafeRawBufferPointer(start: buffer, count: n), into: rows)
                 try flush()
             } catch {
                 if !reported { status.error(error.message) }
@@ -174,12 +175,8 @@ final class OpenBCIReader: @unchecked Sendable {
         let width = decoder.width, count = end - start
         let chanData = NDArray(dtype: raw ? .int64 : .float32, shape: [count, width])
         let auxData = NDArray(dtype: raw ? .int64 : .float32, shape: [count, 3])
-        rows.channels.withUnsafeBufferPointer { src in
-            convert(src, from: start * width, count: count * width, to: chanData, factor: scale.uV)
-        }
-        rows.aux.withUnsafeBufferPointer { src in
-            convert(src, from: start * 3, count: count * 3, to: auxData, factor: scale.g)
-        }
+        convert(rows.channels, from: start * width, count: count * width, to: chanData, factor: scale.uV)
+        convert(rows.aux, from: start * 3, count: count * 3, to: auxData, factor: scale.g)
         index += count
         try chan.send(chanData.view, index: index)
         try aux.send(auxData.view, index: index)

@@ -36,20 +36,56 @@ public enum OpenBCI {
     }
 }
 
-/// Decoded samples in flat arrays (no allocation per packet): row r has channel counts
-/// `channels[r·width ..< (r+1)·width]` and aux counts `aux[3r ..< 3r+3]`; `gaps` lists rows
-/// before which samples were missing, with how many.
-public struct OpenBCIRows {
-    public var channels: [Int32] = []
-    public var aux: [Int16] = []
+/// Decoded samples in flat buffers, written in place by the decoder (no allocation per
+/// packet): row r has channel counts `channels[r·width ..< (r+1)·width]` and aux counts
+/// `aux[3r ..< 3r+3]`; `gaps` lists rows before which samples were missing, with how many.
+public final class OpenBCIRows {
+    public let width: Int
+    public private(set) var count = 0
     public var gaps: [(row: Int, missing: Int)] = []
-    public var count: Int { aux.count / 3 }
+    private var capacity = 0
+    private var channelStorage: UnsafeMutablePointer<Int32>
+    private var auxStorage: UnsafeMutablePointer<Int16>
 
-    public init() {}
+    public init(width: Int) {
+        self.width = width
+        channelStorage = .allocate(capacity: 1)
+        auxStorage = .allocate(capacity: 1)
+        reserve(256)
+    }
 
-    public mutating func removeAll() {
-        channels.removeAll(keepingCapacity: true)
-        aux.removeAll(keepingCapacity: true)
+    deinit {
+        channelStorage.deallocate()
+        auxStorage.deallocate()
+    }
+
+    public var channels: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: channelStorage, count: count * width) }
+    public var aux: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(start: auxStorage, count: count * 3) }
+
+    /// Room for `rows` more rows.
+    func reserve(_ rows: Int) {
+        guard count + rows > capacity else { return }
+        let newCapacity = max(2 * capacity, count + rows)
+        let c = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity * width)
+        let a = UnsafeMutablePointer<Int16>.allocate(capacity: newCapacity * 3)
+        c.update(from: channelStorage, count: count * width)
+        a.update(from: auxStorage, count: count * 3)
+        channelStorage.deallocate()
+        auxStorage.deallocate()
+        channelStorage = c
+        auxStorage = a
+        capacity = newCapacity
+    }
+
+    /// The next row's channel and aux slots (room must have been reserved).
+    @inline(__always)
+    func appendRow() -> (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int16>) {
+        defer { count &+= 1 }
+        return (channelStorage + count &* width, auxStorage + count &* 3)
+    }
+
+    public func removeAll() {
+        count = 0
         gaps.removeAll(keepingCapacity: true)
     }
 }
@@ -82,10 +118,11 @@ public struct OpenBCIDecoder {
     public init(daisy: Bool) { self.daisy = daisy }
 
     /// Feeds received bytes, appending complete rows to `rows`.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer, into rows: inout OpenBCIRows) {
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, into rows: OpenBCIRows) {
         pending.append(contentsOf: bytes)
         var i = 0
         let n = pending.count
+        rows.reserve(n / OpenBCI.packetSize + 1)
         pending.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             while i < n {
@@ -112,7 +149,7 @@ public struct OpenBCIDecoder {
                     continue
                 }
                 inStep = true
-                decode(base + i, into: &rows)
+                decode(base + i, into: rows)
                 i &+= OpenBCI.packetSize
             }
         }
@@ -120,7 +157,7 @@ public struct OpenBCIDecoder {
     }
 
     @inline(__always)
-    private mutating func decode(_ p: UnsafePointer<UInt8>, into rows: inout OpenBCIRows) {
+    private mutating func decode(_ p: UnsafePointer<UInt8>, into rows: OpenBCIRows) {
         packetsDecoded &+= 1
         let sample = p[1]
         lastPacket = sample
@@ -149,10 +186,11 @@ public struct OpenBCIDecoder {
             }
         }
         lastSample = Int(sample)
-        for c in 0..<8 { rows.channels.append(OpenBCI.int24(p + 2 + 3 * c)) }
-        if daisy { rows.channels.append(contentsOf: daisyHalf) }
-        rows.aux.append(OpenBCI.int16(p + 26))
-        rows.aux.append(OpenBCI.int16(p + 28))
-        rows.aux.append(OpenBCI.int16(p + 30))
+        let (channels, aux) = rows.appendRow()
+        for c in 0..<8 { channels[c] = OpenBCI.int24(p + (2 &+ 3 &* c)) }
+        if daisy { for c in 0..<8 { channels[8 + c] = daisyHalf[c] } }
+        aux[0] = OpenBCI.int16(p + 26)
+        aux[1] = OpenBCI.int16(p + 28)
+        aux[2] = OpenBCI.int16(p + 30)
     }
 }
