@@ -25,17 +25,23 @@ let package = Package(
         .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
         .target(name: "PyAcqNodes", dependencies: ["PyAcqCore"]),
         .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ"]),
-        .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "CZeroMQ", "CPyAcqSupport"]),
+        // OpenSSL's libcrypto: AES-128 for the Emotiv EPOC reports.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Device drivers and their simulators (EEG amplifiers, audio, video).
+        .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes", "COpenSSL"]),
+        .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "PyAcqDevices", "CZeroMQ", "CPyAcqSupport"]),
         .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader", "CPyAcqSupport"]),
         .executableTarget(name: "pyacq-nodegroup", dependencies: ["PyAcqProcess"]),
         .executableTarget(name: "pyacq-host", dependencies: ["PyAcqProcess", "PyAcqRPC", "PyAcqCore"]),
         .executableTarget(name: "pyacq", dependencies: [
-            "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader", "PyAcqDevices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "pyacq-device-bench", dependencies: ["PyAcqDevices"]),
         .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqNodes", "CZeroMQ"]),
         .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
         .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport", "CZeroMQ"]),
         .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport", "CZeroMQ"]),
+        .testTarget(name: "PyAcqDevicesTests", dependencies: ["PyAcqDevices", "PyAcqProcess", "PyAcqNodes", "PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
         .testTarget(name: "PyAcqProcessTests", dependencies: ["PyAcqProcess", "PyAcqNodes", "PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
     ]
 )

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 APT_PACKAGES=(libzmq3-dev libmsgpack-dev libblosc-dev pkg-config cmake gcc make iproute2 procps)
+# EEG devices: libcrypto (AES for the Emotiv EPOC).
+APT_PACKAGES+=(libssl-dev)
 PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)
 if [ "${1:-}" = "--with-octave" ]; then APT_PACKAGES+=(octave liboctave-dev); fi
 

@@ -1,5 +1,4 @@
 import PyAcqCore
-import PyAcqNodes
 import PyAcqRPC
 
 /// The module names a pyacq Host or Manager imports in a spawned process (PROTOCOL §5.4, §7):

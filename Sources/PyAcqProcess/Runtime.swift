@@ -1,4 +1,5 @@
 import PyAcqCore
+import PyAcqDevices
 import PyAcqNodes
 import PyAcqRPC
 
@@ -9,6 +10,7 @@ import PyAcqRPC
 public enum PyAcqRuntime {
     private static let wired: Void = {
         BuiltinNodes.register()
+        DeviceNodes.register()
         InputStream.installRemoteParamsFetcher { ref throws(PyAcqError) in try fetchRemoteOutputParams(ref) }
         StreamModule.register()
         ProcessModules.register()

@@ -12,6 +12,8 @@ extension OutputStream: RemoteObject {
         i.attribute("params") { stream throws(PyAcqError) in .value(.map(stream.params.map)) }
         i.attribute("spec") { stream throws(PyAcqError) in .value(.map(stream.spec)) }
         i.attribute("last_index") { stream throws(PyAcqError) in .value(.int(stream.lastIndex)) }
+        // Lets a peer wait until its subscription has reached the publisher before data flows.
+        i.attribute("subscriber_count") { stream throws(PyAcqError) in .value(.int(stream.subscriberCount)) }
         i.method("send") { stream, call throws(PyAcqError) in
             guard case .ndarray(let array) = try call.required(0, "data") else {
                 throw PyAcqError(.invalidArgument, "send() data must be an ndarray", exceptionType: "TypeError")
