@@ -437,6 +437,20 @@ PYACQ_API int pyacq_stream_configure(pyacq_proxy *output, const char *params_jso
 /* Connects a remote input stream to a (remote) output stream. */
 PYACQ_API int pyacq_stream_connect(pyacq_proxy *input, pyacq_proxy *output);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Chunks that outlive their stream                                                         */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Like pyacq_input_recv, but the view stays valid until pyacq_chunk_release(*chunk_out),
+ * whatever happens to the stream meanwhile (receives on other threads, close, destroy).
+ * *chunk_out is set to NULL first, and stays NULL when there is no data to keep (view_out NULL
+ * or an empty chunk). Release every non-NULL chunk exactly once. */
+PYACQ_API int pyacq_input_recv_retained(pyacq_input *stream, int timeout_ms, int64_t *index_out,
+                                        pyacq_view *view_out, void **chunk_out);
+
+/* Releases what pyacq_input_recv_retained kept alive (NULL is ignored). */
+PYACQ_API void pyacq_chunk_release(void *chunk);
+
 #ifdef __cplusplus
 }
 #endif

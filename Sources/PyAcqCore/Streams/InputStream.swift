@@ -24,7 +24,9 @@ public final class InputStream: @unchecked Sendable {
     public let spec: ValueMap
     public let name: String
     public private(set) var params: StreamParams?
-    public private(set) var statistics = InputStatistics()
+    /// Read under the lock: a receive on another thread updates it.
+    public var statistics: InputStatistics { lock.withLock { stats } }
+    private var stats = InputStatistics()
 
     private let lock = Lock()
     private var socket: ZMQSocket?
@@ -93,7 +95,7 @@ public final class InputStream: @unchecked Sendable {
                 guard length > 0 else { throw PyAcqError(.badParams, "sharedmem stream params need buffer_size > 0") }
                 let rowShape = Array(shape.dropFirst())
                 let isDouble = try p.bool("double", default: false)
-                let size = RingBuffer.sharedByteCount(length: length, rowShape: rowShape, dtype: newDtype, double: isDouble)
+                let size = try RingBuffer.sharedByteCount(length: length, rowShape: rowShape, dtype: newDtype, double: isDouble)
                 let shm = try SharedMemory(opening: path, size: size)
                 ring = try RingBuffer(sharedMemory: shm, length: length, rowShape: rowShape, dtype: newDtype,
                                       double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
@@ -114,7 +116,7 @@ public final class InputStream: @unchecked Sendable {
             compression = newCompression
             sharedRing = ring
             lastIndex = nil
-            statistics = InputStatistics()
+            stats = InputStatistics()
         }
         onConnected?(self)
     }
@@ -128,9 +130,9 @@ public final class InputStream: @unchecked Sendable {
     }
 
     /// True when a chunk is waiting (waits up to `timeoutMs`, -1 = forever).
+    /// Polls under the lock: a ZeroMQ socket must never be used by two threads at once.
     public func poll(timeoutMs: Int) throws(PyAcqError) -> Bool {
-        let sock = try lock.withLock { () throws(PyAcqError) in try connectedSocket() }
-        return try sock.poll(timeoutMs: timeoutMs)
+        try lock.withLock { () throws(PyAcqError) in try connectedSocket().poll(timeoutMs: timeoutMs) }
     }
 
     /// Receives the next chunk, waiting up to `timeoutMs` (-1 = forever). A malformed message
@@ -158,8 +160,8 @@ public final class InputStream: @unchecked Sendable {
             } catch {
                 // A reader that fell behind a shared ring lost those samples; anything else
                 // was a malformed message.
-                if error.code == .overrun { statistics.samplesLost += lostRows } else { statistics.malformedMessages += 1 }
-                statistics.lastError = error.message
+                if error.code == .overrun { stats.samplesLost += lostRows } else { stats.malformedMessages += 1 }
+                stats.lastError = error.message
                 throw error
             }
         }
@@ -181,7 +183,7 @@ public final class InputStream: @unchecked Sendable {
             if withData || localBuffer != nil {
                 do throws(PyAcqError) {
                     view = try ring.getData(start: start, stop: stop)
-                } catch where start < ring.writeIndex - ring.length {
+                } catch where error.code == .index && start < ring.writeIndex - ring.length {
                     lostRows = Int(rows)
                     lastIndex = stop
                     throw PyAcqError(.overrun, "samples [\(start), \(stop)) were overwritten in the shared ring before this reader got to them; read faster or ask for a larger buffer_size")
@@ -209,10 +211,10 @@ public final class InputStream: @unchecked Sendable {
     }
 
     private func account(_ chunk: ReceivedChunk) {
-        statistics.chunksReceived += 1
-        statistics.samplesReceived += chunk.rows
+        stats.chunksReceived += 1
+        stats.samplesReceived += chunk.rows
         let start = chunk.index - chunk.rows
-        if let last = lastIndex, start > last { statistics.samplesLost += start - last }
+        if let last = lastIndex, start > last { stats.samplesLost += start - last }
         lastIndex = chunk.index
     }
 

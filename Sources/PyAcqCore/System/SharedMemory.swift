@@ -11,6 +11,9 @@ public final class SharedMemory: @unchecked Sendable {
     public let pointer: UnsafeMutableRawPointer
     public let isWritable: Bool
     private var removeOnClose: Bool
+    /// Kept open so `checkIntact()` can see a file truncated under the mapping (which would
+    /// otherwise turn the next access into SIGBUS).
+    private let fd: Int32
 
     /// Creates a new zero-filled segment `pyacq_SharedMem_<8 random chars>`.
     public init(creating size: Int) throws(PyAcqError) {
@@ -24,14 +27,15 @@ public final class SharedMemory: @unchecked Sendable {
             if fd >= 0 || errno != EEXIST { break }
         }
         guard fd >= 0 else { throw PyAcqError(.io, "cannot create shared memory file in \(dir): \(Posix.errorText(errno))") }
-        defer { close(fd) }
         do {
-            _ = try Posix.check("ftruncate(\(path), \(size))") { ftruncate(fd, off_t(size)) }
+            try SharedMemory.reserve(fd: fd, size: size, path: path, dir: dir)
             self.pointer = try SharedMemory.map(fd: fd, size: size, writable: true, path: path)
         } catch {
             unlink(path)
+            close(fd)
             throw error
         }
+        self.fd = fd
         self.path = path
         self.size = size
         self.isWritable = true
@@ -40,18 +44,52 @@ public final class SharedMemory: @unchecked Sendable {
 
     /// Maps an existing segment read-only; it must hold at least `size` bytes.
     public init(opening path: String, size: Int) throws(PyAcqError) {
+        guard size > 0, size <= Extent.maxBytes else { throw PyAcqError(.badParams, "shared memory size \(size) is out of range") }
         let fd = try Posix.check("open shared memory \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
-        defer { close(fd) }
-        var st = stat()
-        _ = try Posix.check("fstat(\(path))") { fstat(fd, &st) }
-        guard Int(st.st_size) >= size else {
-            throw PyAcqError(.badParams, "shared memory file \(path) has \(st.st_size) bytes, the stream params need \(size)")
+        do {
+            try SharedMemory.requireSize(fd: fd, size: size, path: path, code: .badParams)
+            self.pointer = try SharedMemory.map(fd: fd, size: size, writable: false, path: path)
+        } catch {
+            close(fd)
+            throw error
         }
-        self.pointer = try SharedMemory.map(fd: fd, size: size, writable: false, path: path)
+        self.fd = fd
         self.path = path
         self.size = size
         self.isWritable = false
         self.removeOnClose = false
+    }
+
+    /// Sizes the new file and reserves its blocks, so that neither a full disk nor a size beyond
+    /// the free space turns a later write into SIGBUS: the failure is reported here instead.
+    private static func reserve(fd: Int32, size: Int, path: String, dir: String) throws(PyAcqError) {
+        var fs = statvfs()
+        if fstatvfs(fd, &fs) == 0 {
+            let free = Int(fs.f_bavail).multipliedReportingOverflow(by: Int(fs.f_frsize))
+            if !free.overflow, size > free.partialValue {
+                throw PyAcqError(.io, "shared memory of \(size) bytes does not fit in \(dir) (\(free.partialValue) bytes free); ask for a smaller buffer_size")
+            }
+        }
+        let rc = posix_fallocate(fd, 0, off_t(size))
+        if rc == EOPNOTSUPP || rc == EINVAL {
+            // A filesystem without fallocate: a sparse file is the best we can do.
+            _ = try Posix.check("ftruncate(\(path), \(size))") { ftruncate(fd, off_t(size)) }
+        } else if rc != 0 {
+            throw PyAcqError(.io, "cannot reserve \(size) bytes of shared memory in \(path): \(Posix.errorText(rc))")
+        }
+    }
+
+    private static func requireSize(fd: Int32, size: Int, path: String, code: PyAcqError.Code) throws(PyAcqError) {
+        var st = stat()
+        _ = try Posix.check("fstat(\(path))") { fstat(fd, &st) }
+        guard Int(st.st_size) >= size else {
+            throw PyAcqError(code, "shared memory file \(path) has \(st.st_size) bytes, the stream needs \(size)")
+        }
+    }
+
+    /// Throws instead of letting an access fault when the file was truncated under the mapping.
+    public func checkIntact() throws(PyAcqError) {
+        try SharedMemory.requireSize(fd: fd, size: size, path: path, code: .io)
     }
 
     private static func map(fd: Int32, size: Int, writable: Bool, path: String) throws(PyAcqError) -> UnsafeMutableRawPointer {
@@ -72,5 +110,6 @@ public final class SharedMemory: @unchecked Sendable {
     deinit {
         removeFile()
         munmap(pointer, size)
+        close(fd)
     }
 }
