@@ -134,3 +134,43 @@ import Glibc
         #expect(floats(view) == chunk.values(as: Float.self))
     }
 }
+
+/// Producer liveness and orphaned shared files.
+@Suite(.serialized) struct ProducerLivenessTests {
+    @Test(arguments: ["tcp", "ipc"])
+    func blockedReaderLearnsThatTheProducerIsGone(proto: String) throws {
+        let output = OutputStream()
+        try output.configure(["protocol": .string(proto), "shape": .array([.int(-1), .int(4)])])
+        let input = InputStream()
+        try input.connect(output.params.map)
+        #expect(try output.waitForSubscribers(1, timeoutMs: 5000))
+        let chunk = NDArray(dtype: .float32, shape: [2, 4])
+        try output.send(chunk.view)
+        output.close()
+        // The chunk sent before the close still arrives, then the news.
+        #expect(try input.receive(timeoutMs: 5000).index == 2)
+        #expect {
+            _ = try input.receive(timeoutMs: 5000)
+        } throws: { ($0 as? PyAcqError).map { $0.code == .io && $0.message.contains("producer gone") } ?? false }
+        // Told once: afterwards a receive waits as usual.
+        #expect { _ = try input.receive(timeoutMs: 50) } throws: { ($0 as? PyAcqError)?.code == .timeout }
+        input.close()
+    }
+
+    @Test func orphanedSegmentsAreSweptOthersKept() throws {
+        let live = try SharedMemory(creating: 4096)
+        let dir = SharedMemory.directory
+        let orphan = dir + "/pyacq_SharedMem_orphan\(getpid() % 100)"
+        let foreign = dir + "/pyacq_SharedMem_foreign\(getpid() % 100)"
+        for path in [orphan, foreign] { try Files.writeText("x", to: path) }
+        try Files.writeText("", to: dir + "/.pyacq_SharedMem_orphan\(getpid() % 100).owner")
+        let removed = SharedMemory.sweepOrphans()
+        #expect(removed.contains(orphan))
+        #expect(!Files.exists(orphan))
+        #expect(Files.exists(foreign), "a file without marker (original pyacq's) must stay")
+        #expect(Files.exists(live.path), "a segment whose owner lives must stay")
+        unlink(foreign)
+        live.removeFile()
+        #expect(!Files.exists(live.path))
+    }
+}

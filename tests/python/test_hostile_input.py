@@ -136,3 +136,50 @@ def test_ports_outside_the_tcp_range_are_refused(port):
             output.configure(port=port)
     finally:
         output.close()
+
+
+_PRODUCER = r"""
+import sys
+import numpy as np
+import libpyacq
+output = libpyacq.OutputStream()
+output.configure(transfermode="sharedmem", buffer_size=4096, shape=[-1, 4], dtype="float32")
+print(output.params["port"], output.params["shm_id"], flush=True)
+output.wait_for_subscribers(1, timeout=10)
+output.send(np.ones((8, 4), "float32"))
+sys.stdin.read()  # until killed
+"""
+
+
+def test_reader_learns_that_a_killed_producer_is_gone_and_its_file_goes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from binding_support import subprocess_env
+    child = subprocess.Popen([sys.executable, "-c", _PRODUCER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             env=subprocess_env(), text=True)
+    stream = libpyacq.InputStream()
+    try:
+        port, shm_id = child.stdout.readline().split()
+        stream.connect({"protocol": "tcp", "interface": "127.0.0.1", "port": port, "transfermode": "sharedmem",
+                        "streamtype": "analogsignal", "dtype": "float32", "shape": [-1, 4], "buffer_size": 4096,
+                        "double": False, "axisorder": None, "fill": None, "shm_id": shm_id})
+        index, data = stream.recv(timeout=TIMEOUT)
+        assert index == 8 and np.all(data == 1)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        with pytest.raises(libpyacq.PyAcqIOError, match="producer gone"):
+            stream.recv(timeout=TIMEOUT)
+        assert np.all(data == 1)  # the array still maps the (now orphaned) ring
+        assert os.path.exists(shm_id)
+        # The next producer to create a ring removes rings whose creator is gone.
+        with libpyacq.OutputStream() as other:
+            other.configure(transfermode="sharedmem", buffer_size=16, shape=[-1, 4])
+        assert not os.path.exists(shm_id)
+    finally:
+        stream.close()
+        if child.poll() is None:
+            child.kill()
+            child.wait()

@@ -30,6 +30,8 @@ public final class InputStream: @unchecked Sendable {
 
     private let lock = Lock()
     private var socket: ZMQSocket?
+    /// Tells a waiting receive that the producer's connection broke (tcp and ipc).
+    private var peerMonitor: PeerMonitor?
     private var dtype = DType.float32
 
     /// The dtype chunks are read with (parsed once at connect).
@@ -107,10 +109,12 @@ public final class InputStream: @unchecked Sendable {
             try sock.setOption(ZMQ_LINGER, 1000)
             try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : OutputStream.sendHighWaterMark)
             try sock.setOption(ZMQ_SUBSCRIBE, bytes: [])
+            let monitor = try p.protocolName() == "inproc" ? nil : try PeerMonitor(watching: sock)
             try sock.connect(try p.url())
             closeSocket()
             isClosed = false
             socket = sock
+            peerMonitor = monitor
             params = p
             dtype = newDtype
             compression = newCompression
@@ -142,15 +146,7 @@ public final class InputStream: @unchecked Sendable {
             let sock = try connectedSocket()
             lastFrames = []
             lastDataOwner = nil
-            // Try without waiting first: a zmq_poll system call per chunk costs more than the rest.
-            var received = try sock.receiveMessage(dontWait: true)
-            if received == nil {
-                if timeoutMs >= 0, !(try sock.poll(timeoutMs: timeoutMs)) {
-                    throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms")
-                }
-                received = try sock.receiveMessage()
-            }
-            guard let frames = received else { throw PyAcqError(.timeout, "no chunk available") }
+            let frames = try nextMessage(sock, timeoutMs: timeoutMs)
             do throws(PyAcqError) {
                 let chunk = try decode(frames, withData: withData)
                 account(chunk)
@@ -164,6 +160,25 @@ public final class InputStream: @unchecked Sendable {
                 stats.lastError = error.message
                 throw error
             }
+        }
+    }
+
+    /// The next message; tries without waiting first (a zmq_poll system call per chunk costs
+    /// more than the rest). Queued messages always come before news of a vanished producer.
+    private func nextMessage(_ sock: ZMQSocket, timeoutMs: Int) throws(PyAcqError) -> [ZMQMessage] {
+        let deadline = timeoutMs < 0 ? nil : monotonicSeconds() + Double(timeoutMs) / 1000
+        while true {
+            if let frames = try sock.receiveMessage(dontWait: true) { return frames }
+            if let peerMonitor, try peerMonitor.takeDisconnect() {
+                let url = (try? params?.url()) ?? "?"
+                throw PyAcqError(.io, "producer gone: the output stream at \(url) disconnected (its process ended or it closed the stream)")
+            }
+            var remaining = -1
+            if let deadline {
+                remaining = Int(((deadline - monotonicSeconds()) * 1000).rounded(.up))
+                if remaining <= 0 { throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms") }
+            }
+            try pollEither(sock, peerMonitor?.events, timeoutMs: remaining)
         }
     }
 
@@ -256,6 +271,8 @@ public final class InputStream: @unchecked Sendable {
     }
 
     private func closeSocket() {
+        peerMonitor?.close()
+        peerMonitor = nil
         socket?.close()
         socket = nil
         lastFrames = []

@@ -5,6 +5,11 @@ import Glibc
 /// A file-backed shared segment in pyacq's layout (PROTOCOL §11.2): a regular file of exactly
 /// `size` bytes in the temp directory, mapped shared. The producer creates it (mode 0600, so
 /// other users cannot read the signals) and removes it on close; consumers map it read-only.
+///
+/// A producer killed before close cannot remove its file, so the creator holds an exclusive
+/// flock on the segment for its whole life and drops an empty marker `.<name>.owner` next to
+/// it: any process may then remove segments whose marker exists but whose lock is free
+/// (`sweepOrphans`). Files without a marker (original pyacq's) are never touched.
 public final class SharedMemory: @unchecked Sendable {
     public let path: String
     public let size: Int
@@ -28,13 +33,20 @@ public final class SharedMemory: @unchecked Sendable {
         }
         guard fd >= 0 else { throw PyAcqError(.io, "cannot create shared memory file in \(dir): \(Posix.errorText(errno))") }
         do {
+            // Locked before the marker exists, so a sweeper never sees an unlocked owned file.
+            _ = try Posix.check("flock(\(path))") { flock(fd, LOCK_EX | LOCK_NB) }
+            let marker = try Posix.check("create \(SharedMemory.markerPath(of: path))") {
+                open(SharedMemory.markerPath(of: path), O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            }
+            close(marker)
             try SharedMemory.reserve(fd: fd, size: size, path: path, dir: dir)
             self.pointer = try SharedMemory.map(fd: fd, size: size, writable: true, path: path)
         } catch {
-            unlink(path)
+            SharedMemory.unlinkOwned(path)
             close(fd)
             throw error
         }
+        SharedMemory.sweepOrphans(in: dir)
         self.fd = fd
         self.path = path
         self.size = size
@@ -102,9 +114,54 @@ public final class SharedMemory: @unchecked Sendable {
     /// Removes the file now; existing mappings (ours and readers') stay valid.
     public func removeFile() {
         if removeOnClose {
-            unlink(path)
+            SharedMemory.unlinkOwned(path)
             removeOnClose = false
         }
+    }
+
+    /// Where segments are created (Python's tempfile choice, PROTOCOL §11.2).
+    public static var directory: String { Posix.temporaryDirectory }
+
+    static func markerPath(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." + path + ".owner" }
+        return String(path[...slash]) + "." + String(path[path.index(after: slash)...]) + ".owner"
+    }
+
+    private static func unlinkOwned(_ path: String) {
+        unlink(path)
+        unlink(markerPath(of: path))
+    }
+
+    /// Removes the segments (and markers) in `dir` whose creating process is gone: the marker
+    /// says a libpyacq producer made it, the free lock says nobody holds it any more. Returns
+    /// the paths removed. Cheap enough to run at every creation and whenever a child dies.
+    @discardableResult
+    public static func sweepOrphans(in directory: String? = nil) -> [String] {
+        let dir = directory ?? Posix.temporaryDirectory
+        guard let handle = opendir(dir) else { return [] }
+        var markers: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(".pyacq_SharedMem_"), name.hasSuffix(".owner") { markers.append(name) }
+        }
+        closedir(handle)
+        var removed: [String] = []
+        for marker in markers {
+            let segment = dir + "/" + String(marker.dropFirst().dropLast(".owner".count))
+            let fd = open(segment, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                if errno == ENOENT { unlink(dir + "/" + marker) }
+                continue
+            }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+                unlinkOwned(segment)
+                removed.append(segment)
+            }
+            close(fd)
+        }
+        return removed
     }
 
     deinit {
