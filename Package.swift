@@ -31,6 +31,8 @@ let package = Package(
             "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "PyAcqNodes", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqNodes", "CZeroMQ"]),
+        // libFuzzer target over the decoders (built only by scripts/fuzz.sh, with -sanitize=fuzzer).
+        .executableTarget(name: "pyacq-fuzz", dependencies: ["PyAcqCore", "PyAcqRPC"]),
         .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
         .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport"]),
         .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),

@@ -174,3 +174,67 @@ import Glibc
         #expect(!Files.exists(live.path))
     }
 }
+
+/// Loss accounting stays exact when notifications arrive stale or refer to overwritten rows.
+@Suite(.serialized) struct LossAccountingTests {
+    func note(_ index: Int, _ rows: Int) -> [UInt8] {
+        withUnsafeBytes(of: UInt64(index).bigEndian, Array.init) + withUnsafeBytes(of: UInt64(rows).bigEndian, Array.init)
+    }
+
+    /// A producer ring written directly, and notifications sent by hand.
+    func setUp(ringLength: Int, written: Int) throws -> (OutputStream, RawPublisher, InputStream) {
+        let output = OutputStream()
+        try output.configure(["protocol": .string("inproc"), "transfermode": .string("sharedmem"), "buffer_size": .int(ringLength),
+                              "shape": .array([.int(-1), .int(2)])])
+        try output.send(NDArray(dtype: .float32, shape: [written, 2]).view)
+        let publisher = try RawPublisher("loss")
+        var params = output.params.map
+        params["interface"] = .string(String(publisher.endpoint.dropFirst("inproc://".count)))
+        let input = InputStream()
+        try input.connect(params)
+        try publisher.waitForSubscriber()
+        return (output, publisher, input)
+    }
+
+    @Test func staleNotificationAddsNoLoss() throws {
+        let (output, publisher, input) = try setUp(ringLength: 256, written: 64)
+        for (index, rows) in [(16, 16), (32, 16), (16, 16), (48, 16), (64, 16)] {
+            try publisher.socket.send(bytes: [note(index, rows)])
+            _ = try input.receive(timeoutMs: 5000)
+        }
+        #expect(input.statistics.samplesLost == 0)
+        #expect(input.statistics.chunksReceived == 5)
+        input.close()
+        output.close()
+    }
+
+    @Test func overwrittenRowsAreCountedOnce() throws {
+        let (output, publisher, input) = try setUp(ringLength: 64, written: 256)
+        // [0, 16) received... then its rows are long gone: 16 lost, and the stale one adds none.
+        for (index, rows) in [(32, 16), (48, 16), (32, 16)] {
+            try publisher.socket.send(bytes: [note(index, rows)])
+            #expect(throws: PyAcqError.self) { _ = try input.receive(timeoutMs: 5000) }
+        }
+        try publisher.socket.send(bytes: [note(256, 16)])
+        _ = try input.receive(timeoutMs: 5000)
+        #expect(input.statistics.samplesLost + input.statistics.samplesReceived == 256 - 16)
+        input.close()
+        output.close()
+    }
+}
+
+/// Findings of the fuzzer (scripts/fuzz.sh), kept as regression tests.
+@Suite struct FuzzFindingTests {
+    /// Zero strides let 64 bytes describe ~2^40 elements; copying them never ended.
+    @Test func elementsMayNotOutnumberTheirBytes() throws {
+        let data = [UInt8](repeating: 0, count: 64)
+        try data.withUnsafeBytes { raw in
+            #expect(throws: PyAcqError.self) {
+                _ = try ArrayView(block: raw.baseAddress!, blockLength: 64, offset: 0, dtype: .float32,
+                                  shape: [1 << 40, 4], strides: [0, 4], owner: nil)
+            }
+            _ = try ArrayView(block: raw.baseAddress!, blockLength: 64, offset: 0, dtype: .float32,
+                              shape: [4, 4], strides: [16, 4], owner: nil)
+        }
+    }
+}

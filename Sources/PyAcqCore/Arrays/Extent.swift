@@ -57,6 +57,12 @@ public enum Extent {
     public static func checkInside(blockLength: Int, offset: Int, shape: [Int], strides: [Int], itemsize: Int,
                                    code: PyAcqError.Code = .malformed) throws(PyAcqError) {
         guard offset >= 0, offset <= maxBytes else { throw PyAcqError(code, "data offset \(offset) is out of range") }
+        // Elements may not outnumber the bytes that hold them: zero or overlapping strides would
+        // let a 64-byte message describe 2^47 elements that every copy then walks (found by fuzzing).
+        let bytes = try byteCount(shape: shape, itemsize: itemsize, "shape \(shape)", code: code)
+        guard bytes <= blockLength else {
+            throw PyAcqError(code, "shape \(shape) needs \(bytes) bytes of data, the message has \(blockLength)")
+        }
         guard let range = try byteRange(shape: shape, strides: strides, itemsize: itemsize, code: code) else { return }
         guard offset + range.low >= 0, offset + range.high <= blockLength else {
             throw PyAcqError(code, "shape \(shape) with strides \(strides) and offset \(offset) reaches outside the \(blockLength)-byte data")

@@ -184,52 +184,45 @@ public final class InputStream: @unchecked Sendable {
 
     private func decode(_ frames: [ZMQMessage], withData: Bool) throws(PyAcqError) -> ReceivedChunk {
         if let ring = sharedRing {
-            guard frames.count == 1, frames[0].size == 16 else {
-                throw PyAcqError(.malformed, "sharedmem notification must be 1 frame of 16 bytes, got \(frames.count) frame(s) of \(frames.map(\.size)) bytes")
+            guard frames.count == 1 else {
+                throw PyAcqError(.malformed, "sharedmem notification must be 1 frame of 16 bytes, got \(frames.count) frames")
             }
-            let b = frames[0].bytes
-            let index = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-            let rows = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            guard rows <= UInt64(ring.length), index >= rows, index < (1 << 62) else {
-                throw PyAcqError(.malformed, "sharedmem notification (index \(index), length \(rows)) is impossible for a ring of \(ring.length)")
-            }
-            let stop = Int(index), start = Int(index) - Int(rows)
+            let note = try SharedMemNotification(decoding: frames[0].bytes, ringLength: ring.length)
             var view: ArrayView?
             if withData || localBuffer != nil {
                 do throws(PyAcqError) {
-                    view = try ring.getData(start: start, stop: stop)
-                } catch where error.code == .index && start < ring.writeIndex - ring.length {
-                    lostRows = Int(rows)
-                    lastIndex = stop
-                    throw PyAcqError(.overrun, "samples [\(start), \(stop)) were overwritten in the shared ring before this reader got to them; read faster or ask for a larger buffer_size")
+                    view = try ring.getData(start: note.start, stop: note.stop)
+                } catch where error.code == .index && note.start < ring.writeIndex - ring.length {
+                    // Count only samples no earlier message accounted for: a stale notification
+                    // (behind lastIndex) must not count its rows, nor move lastIndex back.
+                    let from = max(note.start, lastIndex ?? note.start)
+                    lostRows = max(0, note.stop - from)
+                    lastIndex = max(lastIndex ?? note.stop, note.stop)
+                    throw PyAcqError(.overrun, "samples [\(note.start), \(note.stop)) were overwritten in the shared ring before this reader got to them; read faster or ask for a larger buffer_size")
                 }
             }
-            try localBuffer?.newChunk(view!, index: stop)
-            return ReceivedChunk(index: stop, rows: Int(rows), data: withData ? view : nil)
+            if let view { try localBuffer?.newChunk(view, index: note.stop) }
+            return ReceivedChunk(index: note.stop, rows: note.stop - note.start, data: withData ? view : nil)
         }
         guard frames.count == 2 else {
             throw PyAcqError(.malformed, "plaindata message must have 2 frames (header, data), got \(frames.count)")
         }
-        let header = try PlainDataHeader(decoding: frames[0].bytes)
-        guard !header.shape.isEmpty else { throw PyAcqError(.malformed, "plaindata chunk has no dimensions") }
-        var block = frames[1].bytes
-        var owner: AnyObject = frames[1]
-        if !compression.isEmpty {
-            let plain = try Blosc.decompress(block)
-            block = plain.bytes
-            owner = plain
-        }
-        let view = try ArrayView(block: block.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!, blockLength: block.count,
-                                 offset: header.offset, dtype: dtype, shape: header.shape, strides: header.strides, owner: owner)
-        try localBuffer?.newChunk(view, index: header.index)
-        return ReceivedChunk(index: header.index, rows: header.shape[0], data: withData ? view : nil)
+        let chunk = try PlainDataChunk.decode(header: frames[0].bytes, data: frames[1].bytes, owner: frames[1],
+                                              dtype: dtype, compression: compression)
+        try localBuffer?.newChunk(chunk.view, index: chunk.header.index)
+        return ReceivedChunk(index: chunk.header.index, rows: chunk.header.shape[0], data: withData ? chunk.view : nil)
     }
 
     private func account(_ chunk: ReceivedChunk) {
         stats.chunksReceived += 1
         stats.samplesReceived += chunk.rows
         let start = chunk.index - chunk.rows
-        if let last = lastIndex, start > last { stats.samplesLost += start - last }
+        if let last = lastIndex {
+            if start > last { stats.samplesLost += start - last }
+            // Behind what was already seen and not a restart (which begins at 0): a stale
+            // message. Moving lastIndex back would count the samples after it as lost again.
+            if chunk.index < last && start != 0 { return }
+        }
         lastIndex = chunk.index
     }
 

@@ -5,9 +5,11 @@ import CZeroMQ
 /// libzmq reconnects by itself; a reconnect clears the state.
 final class PeerMonitor {
     let events: ZMQSocket
+    private let target: ZMQSocket
     private var disconnectPending = false
 
     init(watching target: ZMQSocket) throws(PyAcqError) {
+        self.target = target
         let endpoint = "inproc://pyacq-peer-monitor-" + Posix.randomName(length: 20, alphabet: "abcdefghijklmnopqrstuvwxyz0123456789")
         guard zmq_socket_monitor(target.handle, endpoint, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) == 0 else {
             throw ZMQ.lastError("zmq_socket_monitor")
@@ -30,7 +32,13 @@ final class PeerMonitor {
         return disconnectPending
     }
 
-    func close() { events.close() }
+    /// Stops the monitor before its reading end goes: libzmq sends events blocking, and an event
+    /// (the disconnect of the watched socket's own close) sent to a closed reader would stall the
+    /// context's I/O thread for good.
+    func close() {
+        if !target.isClosed { zmq_socket_monitor(target.handle, nil, 0) }
+        events.close()
+    }
 }
 
 /// Waits up to `timeoutMs` (-1 = forever) until either socket is readable.
