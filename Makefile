@@ -14,7 +14,7 @@ SWIFT_RELEASE := swift build -c release --scratch-path .build-lib
 LIB_FLAGS := -Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xlinker --version-script=$(CURDIR)/scripts/libpyacq.map \
 	-Xlinker -soname=libpyacq.so.$(ABI) -Xlinker -z -Xlinker nodelete
 
-.PHONY: all deps lib tool install demo test test-swift test-python test-c test-matlab test-demo bench clean
+.PHONY: all deps lib tool install demo test test-swift test-python test-c test-matlab test-demo fuzz-smoke fuzz soak bench clean
 
 all: lib
 
@@ -56,7 +56,7 @@ install: lib
 demo: lib
 	build/bin/pyacq demo
 
-test: deps test-swift lib test-python test-c test-matlab test-demo
+test: deps test-swift lib test-python test-c test-matlab test-demo fuzz-smoke
 
 test-swift:
 	swift build
@@ -75,6 +75,20 @@ test-matlab: lib
 
 test-demo: lib
 	build/bin/pyacq demo --seconds 1
+
+# libFuzzer over the decoders a peer can reach (Sources/pyacq-fuzz, corpus in fuzz/corpus):
+# 20 s in `make test`, FUZZ_SECONDS (default 600) in `make fuzz`, which also merges new corpus.
+fuzz-smoke: deps
+	scripts/fuzz.sh 20
+
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	MERGE=1 scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# 3 processes, 16 ch x 30 kHz for SOAK_SECONDS (default 600): every sample verified, RSS flat.
+SOAK_SECONDS ?= 600
+soak: lib
+	LIBPYACQ_PATH=build/lib python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
 # Every figure is printed next to a baseline measured in the same run (see benchmarks/).
 bench: lib

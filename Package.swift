@@ -38,6 +38,8 @@ let package = Package(
         ]),
         .executableTarget(name: "pyacq-device-bench", dependencies: ["PyAcqDevices"]),
         .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqNodes", "CZeroMQ"]),
+        // libFuzzer target over the decoders (built only by scripts/fuzz.sh, with -sanitize=fuzzer).
+        .executableTarget(name: "pyacq-fuzz", dependencies: ["PyAcqCore", "PyAcqRPC"]),
         .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
         .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport", "CZeroMQ"]),
         .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport", "CZeroMQ"]),

@@ -117,6 +117,7 @@ typedef struct pyacq_host pyacq_host;             /* a Host server a manager spa
 typedef struct pyacq_nodegroup pyacq_nodegroup;   /* a node group (one process) */
 typedef struct pyacq_node pyacq_node;             /* a node in a node group */
 typedef struct pyacq_stream pyacq_stream;         /* a node's input or output stream */
+typedef struct pyacq_chunk pyacq_chunk;           /* a received chunk kept alive by the caller */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Library                                                                                  */
@@ -604,6 +605,20 @@ PYACQ_API int pyacq_stream_from_proxy(pyacq_proxy *proxy, pyacq_stream **stream_
 
 /* Frees the handle only. */
 PYACQ_API void pyacq_stream_destroy(pyacq_stream *stream);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Chunks that outlive their stream                                                         */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Like pyacq_input_recv, but the view stays valid until pyacq_chunk_release(*chunk_out),
+ * whatever happens to the stream meanwhile (receives on other threads, close, destroy).
+ * *chunk_out is set to NULL first, and stays NULL when there is no data to keep (view_out NULL
+ * or an empty chunk). Release every non-NULL chunk exactly once. */
+PYACQ_API int pyacq_input_recv_retained(pyacq_input *stream, int32_t timeout_ms, int64_t *index_out,
+                                        pyacq_view *view_out, pyacq_chunk **chunk_out);
+
+/* Releases what pyacq_input_recv_retained kept alive (NULL is ignored). */
+PYACQ_API void pyacq_chunk_release(pyacq_chunk *chunk);
 
 #ifdef __cplusplus
 }

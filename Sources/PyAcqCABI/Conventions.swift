@@ -134,7 +134,7 @@ func callerArray(data: UnsafeRawPointer?, dtype: UnsafePointer<CChar>?, defaultD
     let dims = (0..<Int(ndim)).map { Int(shapePtr[$0]) }
     guard dims.allSatisfy({ $0 >= 0 }) else { throw PyAcqError(.invalidArgument, "shape \(dims) has a negative dimension") }
     let strideList = strides.map { s in (0..<Int(ndim)).map { Int(s[$0]) } } ?? cStrides(shape: dims, itemsize: type.itemsize)
-    let count = dims.reduce(1, *)
+    let count = try Extent.byteCount(shape: dims, itemsize: type.itemsize, "array of shape \(dims) and dtype \(type)")
     let base = count == 0 ? (data ?? UnsafeRawPointer(bitPattern: 64)!) : try required(data, "data")
     return ArrayView(base: base, dtype: type, shape: dims, strides: strideList)
 }

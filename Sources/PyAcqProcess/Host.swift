@@ -87,6 +87,9 @@ public final class Host: RemoteObject, @unchecked Sendable {
                 child.spawner.kill()
                 lock.withLock { children.removeAll { $0 === child } }
                 Logging.warning("host \(name): node group '\(child.name)' exited with code \(child.spawner.exitCode ?? -1)")
+                // A killed child could not remove its shared rings: they go now.
+                SharedMemory.sweepOrphans()
+                RPCClient.markServerGone(child.spawner.address)
                 if case .proxy(let manager) = child.manager {
                     try? ObjectProxy(manager).attribute("nodegroup_closed").call([child.nodeGroup.wireValue], mode: .off)
                 }

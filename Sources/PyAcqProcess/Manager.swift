@@ -80,6 +80,7 @@ public final class Manager: RemoteObject, @unchecked Sendable {
             groups.removeAll { $0.proxy == group }
             closedGroups.append(group)
         }
+        RPCClient.markServerGone(group.address)
         Logging.warning("node group at \(group.address) exited")
     }
 

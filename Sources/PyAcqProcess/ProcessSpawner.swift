@@ -55,7 +55,7 @@ public final class ProcessSpawner: @unchecked Sendable {
         if let logAddress { startForwarding(to: logAddress) }
         var reported = ""
         do throws(PyAcqError) {
-            guard try pair.poll(timeoutMs: timeoutMs), let frames = try pair.receiveMessage(), frames.count == 1,
+            guard try waitForReport(on: pair, timeoutMs: timeoutMs), let frames = try pair.receiveMessage(), frames.count == 1,
                   case .map(let status) = try Value.fromJSON(String(decoding: frames[0].bytes, as: UTF8.self), what: "bootstrap status") else {
                 throw PyAcqError(.timeout, "child process '\(name)' (\(executable)) did not report its address within \(timeoutMs) ms", exceptionType: "TimeoutError")
             }
@@ -73,6 +73,21 @@ public final class ProcessSpawner: @unchecked Sendable {
             throw error
         }
         self.address = reported
+    }
+
+    /// Waits for the child's bootstrap report while serving this thread's RPC server (a child
+    /// that never reports must not stop a Host from answering everyone else), and gives up as
+    /// soon as the child has exited.
+    private func waitForReport(on pair: ZMQSocket, timeoutMs: Int) throws(PyAcqError) -> Bool {
+        let deadline = monotonicSeconds() + Double(timeoutMs) / 1000
+        while monotonicSeconds() < deadline {
+            if try RPCServer.waitServing(pair, timeoutMs: 100) { return true }
+            if let code = child.poll() {
+                if try pair.poll(timeoutMs: 0) { return true }
+                throw PyAcqError(.remote, "child process '\(name)' exited with code \(code) before reporting its address", exceptionType: "RuntimeError")
+            }
+        }
+        return false
     }
 
     /// Forwards each line of the child's stdout (INFO) and stderr (WARNING) as a log record.

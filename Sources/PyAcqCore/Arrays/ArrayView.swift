@@ -19,30 +19,9 @@ public struct ArrayView: @unchecked Sendable {
     /// holds it: every element must lie inside `[block, block + blockLength)`.
     public init(block: UnsafeRawPointer, blockLength: Int, offset: Int, dtype: DType, shape: [Int],
                 strides: [Int], owner: AnyObject?) throws(PyAcqError) {
-        guard shape.count == strides.count else {
-            throw PyAcqError(.malformed, "shape has \(shape.count) dimensions but strides have \(strides.count)")
-        }
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw PyAcqError(.malformed, "negative dimension in shape \(shape)") }
-        let extent = try ArrayView.byteExtent(shape: shape, strides: strides, itemsize: dtype.itemsize)
-        if let extent {
-            guard offset + extent.low >= 0, offset + extent.high <= blockLength else {
-                throw PyAcqError(.malformed, "shape \(shape) with strides \(strides) and offset \(offset) reaches outside the \(blockLength)-byte data")
-            }
-        }
+        try Extent.checkInside(blockLength: blockLength, offset: offset, shape: shape, strides: strides,
+                               itemsize: dtype.itemsize)
         self.init(base: block + offset, dtype: dtype, shape: shape, strides: strides, owner: owner)
-    }
-
-    /// Lowest and one-past-highest byte touched relative to element [0,…], nil for empty arrays.
-    static func byteExtent(shape: [Int], strides: [Int], itemsize: Int) throws(PyAcqError) -> (low: Int, high: Int)? {
-        if shape.contains(0) { return nil }
-        var low = 0
-        var high = itemsize
-        for (n, s) in zip(shape, strides) {
-            let (span, overflow) = (n - 1).multipliedReportingOverflow(by: s)
-            guard !overflow, abs(span) < (1 << 48) else { throw PyAcqError(.malformed, "array extent overflows") }
-            if span < 0 { low += span } else { high += span }
-        }
-        return (low, high)
     }
 
     public var count: Int { shape.reduce(1, *) }
@@ -125,13 +104,9 @@ public struct NDArray: Equatable, @unchecked Sendable {
 
     /// From raw C-order bytes, checking that the size matches.
     public init(dtype: DType, shape: [Int], bytes: UnsafeRawBufferPointer) throws(PyAcqError) {
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw PyAcqError(.malformed, "negative dimension in shape \(shape)") }
-        let (n, overflow) = shape.reduce((1, false)) { acc, d in
-            let r = acc.0.multipliedReportingOverflow(by: d); return (r.partialValue, acc.1 || r.overflow)
-        }
-        let (expected, overflow2) = n.multipliedReportingOverflow(by: dtype.itemsize)
-        guard !overflow, !overflow2, expected == bytes.count else {
-            throw PyAcqError(.malformed, "ndarray of dtype \(dtype) and shape \(shape) needs \(overflow || overflow2 ? "too many" : String(expected)) bytes, got \(bytes.count)")
+        let expected = try Extent.byteCount(shape: shape, itemsize: dtype.itemsize, "ndarray of dtype \(dtype) and shape \(shape)", code: .malformed)
+        guard expected == bytes.count else {
+            throw PyAcqError(.malformed, "ndarray of dtype \(dtype) and shape \(shape) needs \(expected) bytes, got \(bytes.count)")
         }
         self.init(dtype: dtype, shape: shape, storage: AlignedBuffer(copying: bytes))
     }

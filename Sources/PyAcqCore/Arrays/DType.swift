@@ -193,6 +193,12 @@ extension DType {
             if fields.contains(where: { $0.name == name }) { throw PyAcqError(.dtype, "duplicate field name '\(name)'") }
             fields.append((name, fieldType, shape))
         }
+        // Field sizes come from outside: check the sum before DType(fields:) adds them up.
+        var total = 0
+        for f in fields {
+            total += try Extent.byteCount(shape: f.shape, itemsize: f.dtype.itemsize, "field '\(f.name)' of the dtype", code: .dtype)
+            guard total <= Extent.maxBytes else { throw PyAcqError(.dtype, "structured dtype is larger than \(Extent.maxBytes) bytes") }
+        }
         return DType(fields: fields)
     }
 

@@ -25,9 +25,15 @@ public final class RingBuffer: @unchecked Sendable {
 
     public var rowsInMemory: Int { isDouble ? 2 * length : length }
 
+    /// Bytes of the data part: `length` (twice if double) frames of `rowShape`, overflow-checked.
+    public static func dataByteCount(length: Int, rowShape: [Int], dtype: DType, double: Bool) throws(PyAcqError) -> Int {
+        try Extent.product([length, double ? 2 : 1] + rowShape + [dtype.itemsize],
+                           "ring buffer of \(length) frames of shape \(rowShape) and dtype \(dtype)", code: .badParams)
+    }
+
     /// Byte size of a shared segment holding such a buffer (PROTOCOL §11.2).
-    public static func sharedByteCount(length: Int, rowShape: [Int], dtype: DType, double: Bool) -> Int {
-        16 + length * (double ? 2 : 1) * rowShape.reduce(1, *) * dtype.itemsize
+    public static func sharedByteCount(length: Int, rowShape: [Int], dtype: DType, double: Bool) throws(PyAcqError) -> Int {
+        16 + (try dataByteCount(length: length, rowShape: rowShape, dtype: dtype, double: double))
     }
 
     /// A private buffer, initialised with the fill value (PROTOCOL §12).
@@ -35,9 +41,10 @@ public final class RingBuffer: @unchecked Sendable {
                             fill: Value = .null, axisOrder: [Int]? = nil) throws(PyAcqError) {
         try RingBuffer.validate(length: length, rowShape: rowShape, axisOrder: axisOrder)
         let fillBytes = try RingBuffer.fillPattern(fill, dtype: dtype)
-        let dataBytes = length * (double ? 2 : 1) * rowShape.reduce(1, *) * dtype.itemsize
+        let dataBytes = try RingBuffer.dataByteCount(length: length, rowShape: rowShape, dtype: dtype, double: double)
         // Header and data in one allocation with the data 64-byte aligned.
-        let storage = AlignedBuffer(count: 64 + dataBytes, zeroed: true)
+        let storage = try AlignedBuffer(allocating: 64 + dataBytes, zeroed: true,
+                                        for: "ring buffer of \(length) frames of shape \(rowShape) and dtype \(dtype)")
         let header = (storage.pointer + 48).bindMemory(to: Int64.self, capacity: 2)
         try self.init(header: header, data: storage.pointer + 64, storage: storage, shared: nil, length: length,
                       rowShape: rowShape, dtype: dtype, double: double, fillBytes: fillBytes,
@@ -50,7 +57,7 @@ public final class RingBuffer: @unchecked Sendable {
     public convenience init(sharedMemory: SharedMemory, length: Int, rowShape: [Int], dtype: DType,
                             double: Bool, fill: Value = .null, axisOrder: [Int]? = nil) throws(PyAcqError) {
         try RingBuffer.validate(length: length, rowShape: rowShape, axisOrder: axisOrder)
-        let needed = RingBuffer.sharedByteCount(length: length, rowShape: rowShape, dtype: dtype, double: double)
+        let needed = try RingBuffer.sharedByteCount(length: length, rowShape: rowShape, dtype: dtype, double: double)
         guard sharedMemory.size >= needed else {
             throw PyAcqError(.badParams, "shared memory of \(sharedMemory.size) bytes is smaller than the \(needed) the ring needs")
         }
@@ -123,6 +130,7 @@ public final class RingBuffer: @unchecked Sendable {
     /// filling skipped samples, with the write-index/data/read-index sequence of §11.5.
     public func newChunk(_ chunk: ArrayView, index newIndex: Int? = nil) throws(PyAcqError) {
         try requireWritable()
+        try sharedMemory?.checkIntact()
         guard chunk.dtype == dtype else {
             throw PyAcqError(.dtype, "chunk dtype \(chunk.dtype) does not match the buffer dtype \(dtype)")
         }
@@ -190,6 +198,7 @@ public final class RingBuffer: @unchecked Sendable {
     // MARK: reading
 
     private func checkBounds(_ start: Int, _ stop: Int) throws(PyAcqError) {
+        try sharedMemory?.checkIntact()
         let w = writeIndex
         let r = index
         guard start <= stop else { throw PyAcqError(.index, "start \(start) is after stop \(stop)") }

@@ -35,7 +35,7 @@ enum Blosc {
         guard nbytes <= maxDecompressedBytes else {
             throw PyAcqError(.malformed, "blosc frame claims \(nbytes) bytes, over the \(maxDecompressedBytes)-byte limit")
         }
-        let out = AlignedBuffer(count: nbytes)
+        let out = try AlignedBuffer(allocating: nbytes, for: "decompressing a blosc frame")
         let n = blosc_decompress_ctx(frame.baseAddress, out.pointer, nbytes, 1)
         guard n == nbytes else { throw PyAcqError(.malformed, "blosc decompression failed (code \(n))") }
         return out

@@ -24,10 +24,14 @@ public final class InputStream: @unchecked Sendable {
     public let spec: ValueMap
     public let name: String
     public private(set) var params: StreamParams?
-    public private(set) var statistics = InputStatistics()
+    /// Read under the lock: a receive on another thread updates it.
+    public var statistics: InputStatistics { lock.withLock { stats } }
+    private var stats = InputStatistics()
 
     private let lock = Lock()
     private var socket: ZMQSocket?
+    /// Tells a waiting receive that the producer's connection broke (tcp and ipc).
+    private var peerMonitor: PeerMonitor?
     private var dtype = DType.float32
 
     /// The dtype chunks are read with (parsed once at connect).
@@ -100,7 +104,7 @@ public final class InputStream: @unchecked Sendable {
                 guard length > 0 else { throw PyAcqError(.badParams, "sharedmem stream params need buffer_size > 0") }
                 let rowShape = Array(shape.dropFirst())
                 let isDouble = try p.bool("double", default: false)
-                let size = RingBuffer.sharedByteCount(length: length, rowShape: rowShape, dtype: newDtype, double: isDouble)
+                let size = try RingBuffer.sharedByteCount(length: length, rowShape: rowShape, dtype: newDtype, double: isDouble)
                 let shm = try SharedMemory(opening: path, size: size)
                 ring = try RingBuffer(sharedMemory: shm, length: length, rowShape: rowShape, dtype: newDtype,
                                       double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
@@ -112,16 +116,18 @@ public final class InputStream: @unchecked Sendable {
             try sock.setOption(ZMQ_LINGER, 1000)
             try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : OutputStream.sendHighWaterMark)
             try sock.setOption(ZMQ_SUBSCRIBE, bytes: [])
+            let monitor = try p.protocolName() == "inproc" ? nil : try PeerMonitor(watching: sock)
             try sock.connect(try p.url())
             closeSocket()
             isClosed = false
             socket = sock
+            peerMonitor = monitor
             params = p
             dtype = newDtype
             compression = newCompression
             sharedRing = ring
             lastIndex = nil
-            statistics = InputStatistics()
+            stats = InputStatistics()
         }
         onConnected?(self)
     }
@@ -135,9 +141,9 @@ public final class InputStream: @unchecked Sendable {
     }
 
     /// True when a chunk is waiting (waits up to `timeoutMs`, -1 = forever).
+    /// Polls under the lock: a ZeroMQ socket must never be used by two threads at once.
     public func poll(timeoutMs: Int) throws(PyAcqError) -> Bool {
-        let sock = try lock.withLock { () throws(PyAcqError) in try connectedSocket() }
-        return try sock.poll(timeoutMs: timeoutMs)
+        try lock.withLock { () throws(PyAcqError) in try connectedSocket().poll(timeoutMs: timeoutMs) }
     }
 
     /// Receives the next chunk, waiting up to `timeoutMs` (-1 = forever). A malformed message
@@ -147,15 +153,7 @@ public final class InputStream: @unchecked Sendable {
             let sock = try connectedSocket()
             lastFrames = []
             lastDataOwner = nil
-            // Try without waiting first: a zmq_poll system call per chunk costs more than the rest.
-            var received = try sock.receiveMessage(dontWait: true)
-            if received == nil {
-                if timeoutMs >= 0, !(try sock.poll(timeoutMs: timeoutMs)) {
-                    throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms")
-                }
-                received = try sock.receiveMessage()
-            }
-            guard let frames = received else { throw PyAcqError(.timeout, "no chunk available") }
+            let frames = try nextMessage(sock, timeoutMs: timeoutMs)
             do throws(PyAcqError) {
                 let chunk = try decode(frames, withData: withData)
                 account(chunk)
@@ -165,61 +163,73 @@ public final class InputStream: @unchecked Sendable {
             } catch {
                 // A reader that fell behind a shared ring lost those samples; anything else
                 // was a malformed message.
-                if error.code == .overrun { statistics.samplesLost += lostRows } else { statistics.malformedMessages += 1 }
-                statistics.lastError = error.message
+                if error.code == .overrun { stats.samplesLost += lostRows } else { stats.malformedMessages += 1 }
+                stats.lastError = error.message
                 throw error
             }
         }
     }
 
+    /// The next message; tries without waiting first (a zmq_poll system call per chunk costs
+    /// more than the rest). Queued messages always come before news of a vanished producer.
+    private func nextMessage(_ sock: ZMQSocket, timeoutMs: Int) throws(PyAcqError) -> [ZMQMessage] {
+        let deadline = timeoutMs < 0 ? nil : monotonicSeconds() + Double(timeoutMs) / 1000
+        while true {
+            if let frames = try sock.receiveMessage(dontWait: true) { return frames }
+            if let peerMonitor, try peerMonitor.takeDisconnect() {
+                let url = (try? params?.url()) ?? "?"
+                throw PyAcqError(.io, "producer gone: the output stream at \(url) disconnected (its process ended or it closed the stream)")
+            }
+            var remaining = -1
+            if let deadline {
+                remaining = Int(((deadline - monotonicSeconds()) * 1000).rounded(.up))
+                if remaining <= 0 { throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms") }
+            }
+            try pollEither(sock, peerMonitor?.events, timeoutMs: remaining)
+        }
+    }
+
     private func decode(_ frames: [ZMQMessage], withData: Bool) throws(PyAcqError) -> ReceivedChunk {
         if let ring = sharedRing {
-            guard frames.count == 1, frames[0].size == 16 else {
-                throw PyAcqError(.malformed, "sharedmem notification must be 1 frame of 16 bytes, got \(frames.count) frame(s) of \(frames.map(\.size)) bytes")
+            guard frames.count == 1 else {
+                throw PyAcqError(.malformed, "sharedmem notification must be 1 frame of 16 bytes, got \(frames.count) frames")
             }
-            let b = frames[0].bytes
-            let index = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-            let rows = UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            guard rows <= UInt64(ring.length), index >= rows, index < (1 << 62) else {
-                throw PyAcqError(.malformed, "sharedmem notification (index \(index), length \(rows)) is impossible for a ring of \(ring.length)")
-            }
-            let stop = Int(index), start = Int(index) - Int(rows)
+            let note = try SharedMemNotification(decoding: frames[0].bytes, ringLength: ring.length)
             var view: ArrayView?
             if withData || localBuffer != nil {
                 do throws(PyAcqError) {
-                    view = try ring.getData(start: start, stop: stop)
-                } catch where start < ring.writeIndex - ring.length {
-                    lostRows = Int(rows)
-                    lastIndex = stop
-                    throw PyAcqError(.overrun, "samples [\(start), \(stop)) were overwritten in the shared ring before this reader got to them; read faster or ask for a larger buffer_size")
+                    view = try ring.getData(start: note.start, stop: note.stop)
+                } catch where error.code == .index && note.start < ring.writeIndex - ring.length {
+                    // Count only samples no earlier message accounted for: a stale notification
+                    // (behind lastIndex) must not count its rows, nor move lastIndex back.
+                    let from = max(note.start, lastIndex ?? note.start)
+                    lostRows = max(0, note.stop - from)
+                    lastIndex = max(lastIndex ?? note.stop, note.stop)
+                    throw PyAcqError(.overrun, "samples [\(note.start), \(note.stop)) were overwritten in the shared ring before this reader got to them; read faster or ask for a larger buffer_size")
                 }
             }
-            try localBuffer?.newChunk(view!, index: stop)
-            return ReceivedChunk(index: stop, rows: Int(rows), data: withData ? view : nil)
+            if let view { try localBuffer?.newChunk(view, index: note.stop) }
+            return ReceivedChunk(index: note.stop, rows: note.stop - note.start, data: withData ? view : nil)
         }
         guard frames.count == 2 else {
             throw PyAcqError(.malformed, "plaindata message must have 2 frames (header, data), got \(frames.count)")
         }
-        let header = try PlainDataHeader(decoding: frames[0].bytes)
-        guard !header.shape.isEmpty else { throw PyAcqError(.malformed, "plaindata chunk has no dimensions") }
-        var block = frames[1].bytes
-        var owner: AnyObject = frames[1]
-        if !compression.isEmpty {
-            let plain = try Blosc.decompress(block)
-            block = plain.bytes
-            owner = plain
-        }
-        let view = try ArrayView(block: block.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!, blockLength: block.count,
-                                 offset: header.offset, dtype: dtype, shape: header.shape, strides: header.strides, owner: owner)
-        try localBuffer?.newChunk(view, index: header.index)
-        return ReceivedChunk(index: header.index, rows: header.shape[0], data: withData ? view : nil)
+        let chunk = try PlainDataChunk.decode(header: frames[0].bytes, data: frames[1].bytes, owner: frames[1],
+                                              dtype: dtype, compression: compression)
+        try localBuffer?.newChunk(chunk.view, index: chunk.header.index)
+        return ReceivedChunk(index: chunk.header.index, rows: chunk.header.shape[0], data: withData ? chunk.view : nil)
     }
 
     private func account(_ chunk: ReceivedChunk) {
-        statistics.chunksReceived += 1
-        statistics.samplesReceived += chunk.rows
+        stats.chunksReceived += 1
+        stats.samplesReceived += chunk.rows
         let start = chunk.index - chunk.rows
-        if let last = lastIndex, start > last { statistics.samplesLost += start - last }
+        if let last = lastIndex {
+            if start > last { stats.samplesLost += start - last }
+            // Behind what was already seen and not a restart (which begins at 0): a stale
+            // message. Moving lastIndex back would count the samples after it as lost again.
+            if chunk.index < last && start != 0 { return }
+        }
         lastIndex = chunk.index
     }
 
@@ -261,6 +271,8 @@ public final class InputStream: @unchecked Sendable {
     }
 
     private func closeSocket() {
+        peerMonitor?.close()
+        peerMonitor = nil
         socket?.close()
         socket = nil
         lastFrames = []

@@ -90,7 +90,7 @@ public final class OutputStream: @unchecked Sendable {
                 if newShape[0] > size { throw PyAcqError(.badParams, "buffer_size \(size) is smaller than the fixed chunk length \(newShape[0])") }
                 let rowShape = Array(newShape.dropFirst())
                 let isDouble = try p.bool("double", default: false)
-                let bytes = RingBuffer.sharedByteCount(length: size, rowShape: rowShape, dtype: newDtype, double: isDouble)
+                let bytes = try RingBuffer.sharedByteCount(length: size, rowShape: rowShape, dtype: newDtype, double: isDouble)
                 let shm = try SharedMemory(creating: bytes)
                 newRing = try RingBuffer(sharedMemory: shm, length: size, rowShape: rowShape, dtype: newDtype,
                                          double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
@@ -138,7 +138,7 @@ public final class OutputStream: @unchecked Sendable {
             try checkChunk(chunk)
             let rows = chunk.shape[0]
             let newIndex = index ?? (lastIndex + rows)
-            guard newIndex >= 0 else { throw PyAcqError(.invalidArgument, "stream index must be ≥ 0, got \(newIndex)") }
+            guard newIndex >= 0, newIndex < 1 << 62 else { throw PyAcqError(.invalidArgument, "stream index must be in [0, 2^62), got \(newIndex)") }
             if let ring {
                 try ring.newChunk(chunk, index: newIndex)
                 try socket.send([try notification(index: newIndex, rows: rows)])

@@ -116,6 +116,11 @@ public struct StreamParams: Equatable, Sendable {
             case .int(let i)?: port = String(i)
             default: throw PyAcqError(.badParams, "stream param 'port' must be a string such as \"*\" or \"5000\"")
             }
+            // libzmq would wrap "99999" to 34463 and "-1" to 65535: only "*" or 0…65535 pass.
+            guard port == "*" || (port.count <= 5 && port.allSatisfy({ $0.isASCII && $0.isNumber })
+                                  && Int(port).map({ $0 <= 65535 }) == true) else {
+                throw PyAcqError(.badParams, "stream param 'port' must be \"*\" or a TCP port 0…65535, got \(port.debugDescription)")
+            }
             return "tcp://\(interface):\(port)"
         }
         return "\(proto)://\(interface)"

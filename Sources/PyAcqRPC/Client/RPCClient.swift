@@ -50,6 +50,22 @@ public final class RPCClient: @unchecked Sendable {
     private var nextRequestId = 0
     private var pending: [Int: RPCFuture] = [:]
 
+    nonisolated(unsafe) private static var goneServers: Set<String> = []
+    private static let goneLock = Lock()
+
+    /// Records that the process serving `address` has exited (e.g. a Host reported its node
+    /// group dead): every request to it, pending or new, on any thread, fails at once instead of
+    /// waiting out its timeout.
+    public static func markServerGone(_ address: String) {
+        goneLock.withLock { _ = goneServers.insert(address) }
+    }
+
+    static func isGone(_ address: String) -> Bool { goneLock.withLock { goneServers.contains(address) } }
+
+    private func goneError() -> PyAcqError {
+        PyAcqError(.closed, "the process serving \(address) is gone (it exited or was killed)", exceptionType: "RuntimeError")
+    }
+
     /// The calling thread's client for `address`, connecting (with the ping loop) if needed.
     public static func forThread(_ address: String, connectTimeoutMs: Int = 1000) throws(PyAcqError) -> RPCClient {
         let state = ThreadState.current
@@ -91,6 +107,7 @@ public final class RPCClient: @unchecked Sendable {
     public func request(_ action: String, options: Value?, returnType: String = "auto", mode: CallMode = .sync,
                         timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> RPCFuture? {
         guard !isDisconnected else { throw PyAcqError(.closed, "server \(address) has already disconnected", exceptionType: "RuntimeError") }
+        if RPCClient.isGone(address) { throw goneError() }
         let requestId = mode == .off ? -1 : nextRequestId
         if mode != .off { nextRequestId += 1 }
         let opts: [UInt8] = try options.map { v throws(PyAcqError) in try serializer.encode(v) } ?? []
@@ -137,6 +154,10 @@ public final class RPCClient: @unchecked Sendable {
             }
             if isDisconnected, let future, !future.isDone {
                 future.outcome = .failure(PyAcqError(.closed, "server \(address) has already disconnected", exceptionType: "RuntimeError"))
+            }
+            if let future, !future.isDone, RPCClient.isGone(address) {
+                pending[future.requestId] = nil
+                future.outcome = .failure(goneError())
             }
         }
     }

@@ -5,6 +5,7 @@ import ast
 import ctypes
 import functools
 import json
+import operator
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from ._capi import check, lib
 from .errors import DTypeError, InternalError, InvalidArgument
 
 __all__ = ["as_dtype", "dtype_param", "wire_dtype", "normalize_dtype", "to_json", "from_json",
-           "CallerArray", "chunk_index", "borrowed_array", "view_layout"]
+           "CallerArray", "chunk_index", "strict_int", "borrowed_array", "view_layout"]
 
 
 # ----------------------------------------------------------------------------- dtypes
@@ -204,16 +205,31 @@ class CallerArray:
         self.strides = (ctypes.c_int64 * array.ndim)(*array.strides)
 
 
+def strict_int(value, what, low, high):
+    """`value` as an int in [low, high], else InvalidArgument naming `what`: ctypes would wrap
+    2**64 + 7 to 7 and int() would turn 1.5 into 1 without a word."""
+    if isinstance(value, bool):
+        raise InvalidArgument("%s must be an integer, got %r" % (what, value))
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise InvalidArgument("%s must be an integer, got %r" % (what, value)) from None
+    if not low <= number <= high:
+        raise InvalidArgument("%s must be between %d and %d, got %d" % (what, low, high, number))
+    return number
+
+
+# Stream indexes travel as 64-bit words but receivers accept only < 2**62 (PROTOCOL §9).
+MAX_INDEX = 2 ** 62 - 1
+
+
 def chunk_index(index, meaning=""):
     """The index argument of *_send/new_chunk: -1 for None (the current index + the chunk's
-    length), else `index` as an int >= 0 (InvalidArgument otherwise; `meaning` goes into the
-    message after "index must be >= 0")."""
+    length), else `index` as an int in [0, 2**62) (InvalidArgument otherwise; `meaning` names
+    it in the message)."""
     if index is None:
         return -1
-    index = int(index)
-    if index < 0:
-        raise InvalidArgument("index must be >= 0%s, got %d" % (meaning, index))
-    return index
+    return strict_int(index, "index%s" % meaning, 0, MAX_INDEX)
 
 
 # ----------------------------------------------------------------------------- arrays out

@@ -214,6 +214,8 @@ _PROTOTYPES = {
     "pyacq_input_poll": (_int, [InputHandle, _i32, _P(_bool)]),
     "pyacq_input_recv": (_int, [InputHandle, _i32, _P(_i64), _P(pyacq_view)]),
     "pyacq_input_recv_into": (_int, [InputHandle, _i32, _ptr, ctypes.c_size_t, _P(_i64), _P(pyacq_view)]),
+    "pyacq_input_recv_retained": (_int, [InputHandle, _i32, _P(_i64), _P(pyacq_view), _P(_ptr)]),
+    "pyacq_chunk_release": (None, [_ptr]),
     "pyacq_input_empty_queue": (_int, [InputHandle, _P(_i64)]),
     "pyacq_input_set_buffer": (_int, [InputHandle, _str]),
     "pyacq_input_buffer": (_int, [InputHandle, _P(RingBufferHandle)]),

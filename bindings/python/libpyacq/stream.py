@@ -8,11 +8,12 @@ still interrupts them.
 
 import copy
 import ctypes
+import weakref
 
 import numpy as np
 
 from . import _capi
-from ._arrays import CallerArray, borrowed_array, chunk_index, from_json, stream_dtype, to_json
+from ._arrays import CallerArray, borrowed_array, chunk_index, from_json, stream_dtype, strict_int, to_json
 from ._capi import check, lib, timeout_ms
 from ._handle import HandleKeeper, HandleOwner
 from ._wait import TIMEOUT_STATUS as _TIMEOUT, sliced
@@ -222,7 +223,7 @@ class OutputStream(_Stream):
         """Blocks until `count` consumers have subscribed, so no chunk is lost to ZeroMQ's
         slow-joiner effect. Raises PyAcqTimeout after `timeout` seconds (None = forever)."""
         keeper = self._live()
-        count = int(count)
+        count = strict_int(count, "wait_for_subscribers count", 0, 2 ** 31 - 1)
         self._check(_sliced(lambda ms: lib.pyacq_output_wait_subscribers(keeper.handle, count, ms), timeout),
                     "wait_for_subscribers on %s" % self._describe())
         return True
@@ -248,9 +249,10 @@ class InputStream(_Stream):
     """The consuming end of a stream (pyacq.InputStream).
 
     Arrays returned by recv() are **read-only zero-copy views** of library memory (a received
-    frame, or the producer's shared ring for sharedmem). They are valid until the next recv()
-    or close() on this input; a sharedmem producer may also overwrite them once they fall out
-    of its ring. Use ``recv(copy=True)`` (or ``np.array(data)``) to keep data longer.
+    frame, or the producer's shared ring for sharedmem). Each array keeps that memory alive
+    (other threads' recv() and close() do not free it); a sharedmem producer may still
+    overwrite the rows once they fall out of its ring: use ``recv(copy=True)`` (or
+    ``np.array(data)``) to keep such data longer.
     """
 
     _kind = "input stream"
@@ -299,7 +301,7 @@ class InputStream(_Stream):
 
     def recv(self, return_data=True, timeout=None, copy=False):
         """Receives the next chunk: ``(index, data)``. `index` is the stream index after the
-        chunk; `data` a read-only view valid until the next recv()/close() (``copy=True`` gives
+        chunk; `data` a read-only view that keeps its memory alive (``copy=True`` gives
         an independent C-order copy), or None with ``return_data=False`` (cheapest).
         Raises PyAcqTimeout after `timeout` seconds (None = wait forever), MalformedMessage
         for a malformed message (dropped and counted in ``stats``)."""
@@ -307,7 +309,11 @@ class InputStream(_Stream):
         index = ctypes.c_int64()
         view = _capi.pyacq_view() if return_data else None
         view_ref = ctypes.byref(view) if return_data else None
-        status = _sliced(lambda ms: lib.pyacq_input_recv(keeper.handle, ms, ctypes.byref(index), view_ref), timeout)
+        chunk = ctypes.c_void_p()
+        status = _sliced(lambda ms: lib.pyacq_input_recv_retained(keeper.handle, ms, ctypes.byref(index), view_ref,
+                                                                  ctypes.byref(chunk)), timeout)
+        # The array's base owns the chunk: it stays valid across other threads' recv() and close().
+        owner = _RetainedChunk(chunk.value) if chunk.value else keeper
         self._check(status, "recv on %s" % self._describe())
         if not return_data:
             return index.value, None
@@ -315,7 +321,7 @@ class InputStream(_Stream):
         if dtype is None or view.itemsize != dtype.itemsize:  # connected remotely meanwhile
             self._sync_params()
             dtype = self.dtype
-        data = borrowed_array(view, dtype, keeper)
+        data = borrowed_array(view, dtype, owner)
         if copy:
             data = np.array(data, order="C", copy=True)
         return index.value, data
@@ -330,7 +336,7 @@ class InputStream(_Stream):
         """Keeps the last `size` samples of every received chunk in a private ring buffer,
         read with get_data() or ``buffer[...]``."""
         keeper = self._live()
-        options = {"size": int(size), "double": bool(double), "axisorder": axisorder, "fill": fill}
+        options = {"size": strict_int(size, "set_buffer size", 1, 2 ** 62), "double": bool(double), "axisorder": axisorder, "fill": fill}
         check(lib.pyacq_input_set_buffer(keeper.handle, to_json(options, "buffer options")),
               "set_buffer on %s" % self._describe())
         self._buffer = None
@@ -383,6 +389,15 @@ class InputStream(_Stream):
     def __repr__(self):
         state = "closed" if self.closed else ("connected" if self.params else "unconnected")
         return "<libpyacq.InputStream %s%s>" % (state, " " + repr(self.name) if self.name else "")
+
+
+class _RetainedChunk:
+    """Holds a chunk from pyacq_input_recv_retained; released when the last array using it goes."""
+
+    __slots__ = ("_finalizer", "__weakref__")
+
+    def __init__(self, pointer):
+        self._finalizer = weakref.finalize(self, lib.pyacq_chunk_release, pointer)
 
 
 def _poll_status(handle, ms, ready):

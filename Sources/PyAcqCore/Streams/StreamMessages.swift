@@ -1,0 +1,46 @@
+/// The decoders of the two stream message kinds, free of sockets so the fuzzer drives exactly
+/// the code a consumer runs on bytes a peer sent.
+
+/// A plaindata message (PROTOCOL §9–§10): header frame + data frame, possibly blosc-compressed.
+public struct PlainDataChunk {
+    public let header: PlainDataHeader
+    /// The chunk, checked to lie inside the (decompressed) data.
+    public let view: ArrayView
+
+    /// `owner` keeps `data` alive (the received frame); a decompressed copy owns itself.
+    public static func decode(header frame: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, owner: AnyObject,
+                              dtype: DType, compression: String) throws(PyAcqError) -> PlainDataChunk {
+        let header = try PlainDataHeader(decoding: frame)
+        guard !header.shape.isEmpty else { throw PyAcqError(.malformed, "plaindata chunk has no dimensions") }
+        var block = data
+        var blockOwner = owner
+        if !compression.isEmpty {
+            let plain = try Blosc.decompress(block)
+            block = plain.bytes
+            blockOwner = plain
+        }
+        let view = try ArrayView(block: block.baseAddress ?? UnsafeRawPointer(bitPattern: 64)!, blockLength: block.count,
+                                 offset: header.offset, dtype: dtype, shape: header.shape, strides: header.strides,
+                                 owner: blockOwner)
+        return PlainDataChunk(header: header, view: view)
+    }
+}
+
+/// A sharedmem notification (PROTOCOL §11.4): big-endian u64 index after the chunk, u64 rows.
+public struct SharedMemNotification: Equatable {
+    public let start: Int
+    public let stop: Int
+
+    public init(decoding frame: UnsafeRawBufferPointer, ringLength: Int) throws(PyAcqError) {
+        guard frame.count == 16 else {
+            throw PyAcqError(.malformed, "sharedmem notification must be 16 bytes, got \(frame.count)")
+        }
+        let index = UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        let rows = UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        guard ringLength > 0, rows <= UInt64(ringLength), index >= rows, index < (1 << 62) else {
+            throw PyAcqError(.malformed, "sharedmem notification (index \(index), length \(rows)) is impossible for a ring of \(ringLength)")
+        }
+        stop = Int(index)
+        start = Int(index) - Int(rows)
+    }
+}
