@@ -437,6 +437,28 @@ PYACQ_API int pyacq_stream_configure(pyacq_proxy *output, const char *params_jso
 /* Connects a remote input stream to a (remote) output stream. */
 PYACQ_API int pyacq_stream_connect(pyacq_proxy *input, pyacq_proxy *output);
 
+/* ---- Devices and zero-copy production --------------------------------------------------- */
+
+/* Audio devices PortAudio sees now, as a JSON array of objects with pyaudio's keys: index, name,
+ * hostApi, hostApiName, maxInputChannels, maxOutputChannels, defaultSampleRate,
+ * defaultLow/HighInput/OutputLatency, isDefaultInput, isDefaultOutput. A PyAudio node takes the
+ * index or the name as input_device_index / output_device_index. Free with pyacq_free. */
+PYACQ_API int pyacq_audio_devices(char **json_out);
+
+/* Video4Linux cameras on this machine, as a JSON array of {"path", "name"}. Free with pyacq_free. */
+PYACQ_API int pyacq_video_devices(char **json_out);
+
+/* Reserves `rows` rows of the next chunk (shape [rows, ...the stream's other axes], the stream
+ * dtype, C order) for the caller to write in place: inside the shared ring for sharedmem streams,
+ * inside the message that will be sent for plaindata. `index` is the stream index after the
+ * chunk, or -1 for "previous index + rows". `*data_out` receives the memory (`*nbytes_out`
+ * its size, may be NULL); it stays valid until pyacq_output_commit. One reservation at a time;
+ * pyacq_output_send fails while one is open. */
+PYACQ_API int pyacq_output_reserve(pyacq_output *stream, int64_t rows, int64_t index, void **data_out, int64_t *nbytes_out);
+
+/* Publishes the reserved rows to every consumer. */
+PYACQ_API int pyacq_output_commit(pyacq_output *stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 import PyAcqCore
 import PyAcqNodes
+import PyAcqDevices
 import PyAcqRPC
 
 /// The module names a pyacq Host or Manager imports in a spawned process (PROTOCOL §5.4, §7):
@@ -7,6 +8,7 @@ import PyAcqRPC
 public enum ProcessModules {
     public static func register() {
         BuiltinNodes.register()
+        DeviceNodes.register()
         StreamModule.register()
         var nodegroup = RemoteInterface<RemoteModule>()
         nodegroup.method("NodeGroup") { _, call throws(PyAcqError) in

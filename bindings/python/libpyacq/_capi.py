@@ -254,6 +254,11 @@ _PROTOTYPES = {
     "pyacq_node_input": (_int, [ProxyHandle, _str, _P(ProxyHandle)]),
     "pyacq_stream_configure": (_int, [ProxyHandle, _str]),
     "pyacq_stream_connect": (_int, [ProxyHandle, ProxyHandle]),
+    # devices and zero-copy production
+    "pyacq_audio_devices": (_int, [_StringOut]),
+    "pyacq_video_devices": (_int, [_StringOut]),
+    "pyacq_output_reserve": (_int, [OutputHandle, _i64, _i64, _P(_ptr), _P(_i64)]),
+    "pyacq_output_commit": (_int, [OutputHandle]),
 }
 
 
