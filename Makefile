@@ -85,6 +85,8 @@ bench: lib tool
 	python3 benchmarks/dsp_bench.py .build-lib/release/pyacq-bench 2
 	LIBPYACQ_PATH=build/lib python3 benchmarks/python_bench.py 2 2>/dev/null | grep '^bench'
 	@if [ -f benchmarks/graph_bench.py ]; then python3 benchmarks/graph_bench.py; fi
+	$(SWIFT_RELEASE) --product pyacq-av-bench
+	benchmarks/av_bench.sh .build-lib/release/pyacq-av-bench
 
 clean:
 	rm -rf build .build .build-lib

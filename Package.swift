@@ -33,6 +33,7 @@ let package = Package(
         .executableTarget(name: "pyacq", dependencies: [
             "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "PyAcqNodes", "PyAcqDevices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "pyacq-av-bench", dependencies: ["PyAcqDevices", "PyAcqCore"]),
         .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqNodes", "CZeroMQ"]),
         .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
         .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport"]),

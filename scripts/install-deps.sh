@@ -3,7 +3,8 @@
 # Python test packages with pip. Fast when everything is already there.
 set -euo pipefail
 
-APT_PACKAGES=(libzmq3-dev libmsgpack-dev libblosc-dev pkg-config cmake gcc make iproute2 procps)
+APT_PACKAGES=(libzmq3-dev libmsgpack-dev libblosc-dev pkg-config cmake gcc make iproute2 procps
+  portaudio19-dev libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev ffmpeg jackd2)
 PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)
 if [ "${1:-}" = "--with-octave" ]; then APT_PACKAGES+=(octave liboctave-dev); fi
 

@@ -15,6 +15,6 @@ struct PyAcqTool: ParsableCommand {
         machine and give those addresses to a Manager (Python: manager.get_host(address)).
         """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, HostCommand.self, NodesCommand.self, DevicesCommand.self]
+        subcommands: [DemoCommand.self, HostCommand.self, NodesCommand.self, DevicesCommand.self, Simulate.self]
     )
 }

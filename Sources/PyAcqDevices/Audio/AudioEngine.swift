@@ -84,10 +84,13 @@ final class AudioEngine: @unchecked Sendable {
     let channels: Int
     let dtype: DType
     let counters: AudioCounters
+    let observer: ((Int, Double) -> Void)?
     var frameBytes: Int { channels * dtype.itemsize }
 
-    init(capture: OutputStream?, playback: SampleFIFO?, channels: Int, dtype: DType, counters: AudioCounters) {
+    init(capture: OutputStream?, playback: SampleFIFO?, channels: Int, dtype: DType, counters: AudioCounters,
+         observer: ((Int, Double) -> Void)?) {
         self.capture = capture
+        self.observer = observer
         self.playback = playback
         self.channels = channels
         self.dtype = dtype
@@ -96,7 +99,8 @@ final class AudioEngine: @unchecked Sendable {
 
     func process(input: UnsafeRawPointer?, output: UnsafeMutableRawPointer?, frames: Int, flags: PaStreamCallbackFlags) {
         counters.callbacks.add(1, ordering: .relaxed)
-        counters.lastCallbackNanos.store(Int(monotonicSeconds() * 1e9), ordering: .relaxed)
+        let now = monotonicSeconds()
+        counters.lastCallbackNanos.store(Int(now * 1e9), ordering: .relaxed)
         if flags & 0x1 != 0 { counters.inputUnderflows.add(1, ordering: .relaxed) }
         if flags & 0x2 != 0 { counters.inputOverflows.add(1, ordering: .relaxed) }
         if flags & 0x4 != 0 { counters.outputUnderflows.add(1, ordering: .relaxed) }
@@ -106,6 +110,7 @@ final class AudioEngine: @unchecked Sendable {
                 try capture.sendRows(frames) { destination in
                     destination.copyMemory(from: input, byteCount: frames * frameBytes)
                 }
+                observer?(capture.lastIndex, now)
             } catch {
                 counters.sendErrors.add(1, ordering: .relaxed)
             }

@@ -40,6 +40,10 @@ public final class PyAudio: Node, @unchecked Sendable {
     private var lastError = ""
     private let streamLock = Lock()
 
+    /// Called on the audio thread after each captured chunk is sent, with the chunk's index and
+    /// the monotonic time the callback began (latency monitoring); set it before initialize().
+    public var captureObserver: (@Sendable (Int, Double) -> Void)?
+
     /// Every audio device PortAudio sees now (pyacq's `list_device_specs`).
     public static func listDeviceSpecs() throws(PyAcqError) -> [AudioDevice] { try PortAudio.devices() }
 
@@ -132,7 +136,8 @@ public final class PyAudio: Node, @unchecked Sendable {
             let input = try current(inputDevice, "input"), output = try current(outputDevice, "output")
             let capture = input == nil ? nil : try self.output(named: "signals")
             fifo = output == nil ? nil : SampleFIFO(capacityFrames: max(4 * chunksize, sampleRate), frameBytes: channels * format.dtype.itemsize)
-            let engine = AudioEngine(capture: capture, playback: fifo, channels: channels, dtype: format.dtype, counters: counters)
+            let engine = AudioEngine(capture: capture, playback: fifo, channels: channels, dtype: format.dtype, counters: counters,
+                                     observer: captureObserver)
             var inParams = Self.parameters(input, channels: channels, format: format, input: true)
             var outParams = Self.parameters(output, channels: channels, format: format, input: false)
             var opened: UnsafeMutableRawPointer?
