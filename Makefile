@@ -101,6 +101,8 @@ bench: lib
 	@if [ -f benchmarks/graph_bench.py ]; then python3 benchmarks/graph_bench.py; fi
 	$(SWIFT_RELEASE) --product pyacq-device-bench
 	python3 benchmarks/eeg_bench.py
+	$(SWIFT_RELEASE) --product pyacq-av-bench
+	benchmarks/av_bench.sh .build-lib/release/pyacq-av-bench
 
 clean:
 	rm -rf build .build .build-lib

@@ -28,15 +28,19 @@ let package = Package(
         // OpenSSL's libcrypto: AES-128 for the Emotiv EPOC reports.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Device drivers and their simulators (EEG amplifiers, audio, video).
-        .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes", "COpenSSL"]),
+        // PortAudio (audio devices) and FFmpeg's libraries (cameras, files, video encoding).
+        .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
+        .systemLibrary(name: "CLibAV", pkgConfig: "libavformat", providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavdevice-dev", "libswscale-dev"])]),
+        .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes", "COpenSSL", "CPortAudio", "CLibAV"]),
         .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "PyAcqDevices", "CZeroMQ", "CPyAcqSupport"]),
-        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader", "CPyAcqSupport"]),
+        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "PyAcqDevices", "CPyAcqHeader", "CPyAcqSupport"]),
         .executableTarget(name: "pyacq-nodegroup", dependencies: ["PyAcqProcess"]),
         .executableTarget(name: "pyacq-host", dependencies: ["PyAcqProcess", "PyAcqRPC", "PyAcqCore"]),
         .executableTarget(name: "pyacq", dependencies: [
             "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader", "PyAcqDevices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pyacq-device-bench", dependencies: ["PyAcqDevices"]),
+        .executableTarget(name: "pyacq-av-bench", dependencies: ["PyAcqDevices", "PyAcqCore"]),
         .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqNodes", "CZeroMQ"]),
         // libFuzzer target over the decoders (built only by scripts/fuzz.sh, with -sanitize=fuzzer).
         .executableTarget(name: "pyacq-fuzz", dependencies: ["PyAcqCore", "PyAcqRPC"]),

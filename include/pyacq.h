@@ -613,12 +613,39 @@ PYACQ_API void pyacq_stream_destroy(pyacq_stream *stream);
 /* Like pyacq_input_recv, but the view stays valid until pyacq_chunk_release(*chunk_out),
  * whatever happens to the stream meanwhile (receives on other threads, close, destroy).
  * *chunk_out is set to NULL first, and stays NULL when there is no data to keep (view_out NULL
- * or an empty chunk). Release every non-NULL chunk exactly once. */
+ * or an empty chunk). Release every non-NULL chunk exactly once. Errors: as pyacq_input_recv. */
 PYACQ_API int pyacq_input_recv_retained(pyacq_input *stream, int32_t timeout_ms, int64_t *index_out,
                                         pyacq_view *view_out, pyacq_chunk **chunk_out);
 
-/* Releases what pyacq_input_recv_retained kept alive (NULL is ignored). */
+/* Releases what pyacq_input_recv_retained kept alive (NULL or a released chunk is ignored). */
 PYACQ_API void pyacq_chunk_release(pyacq_chunk *chunk);
+
+/* ---- Devices and zero-copy production --------------------------------------------------- */
+
+/* Audio devices PortAudio sees now, as a JSON array of objects with pyaudio's keys: index, name,
+ * hostApi, hostApiName, maxInputChannels, maxOutputChannels, defaultSampleRate,
+ * defaultLow/HighInput/OutputLatency, isDefaultInput, isDefaultOutput. A PyAudio node takes the
+ * index or the name as input_device_index / output_device_index. Free with pyacq_free.
+ * Errors: PYACQ_ERR_IO (PortAudio could not be initialised). */
+PYACQ_API int pyacq_audio_devices(char **json_out);
+
+/* Video4Linux cameras on this machine, as a JSON array of {"path", "name"}. Free with pyacq_free.
+ * Errors: none beyond the general ones. */
+PYACQ_API int pyacq_video_devices(char **json_out);
+
+/* Reserves `rows` rows of the next chunk (shape [rows, ...the stream's other axes], the stream
+ * dtype, C order) for the caller to write in place: inside the shared ring for sharedmem streams,
+ * inside the message that will be sent for plaindata. `index` is the stream index after the
+ * chunk, or -1 for "previous index + rows". `*data_out` receives the memory (`*nbytes_out`
+ * its size, may be NULL); it stays valid until pyacq_output_commit. One reservation at a time;
+ * pyacq_output_send fails while one is open. Errors: PYACQ_ERR_STATE (not configured, or a
+ * reservation is already open), PYACQ_ERR_INVALID_ARGUMENT (rows < 1 or more than the ring holds),
+ * PYACQ_ERR_INDEX (index before the current one), PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_output_reserve(pyacq_output *stream, int64_t rows, int64_t index, void **data_out, int64_t *nbytes_out);
+
+/* Publishes the reserved rows to every consumer. Errors: PYACQ_ERR_STATE (nothing reserved),
+ * PYACQ_ERR_IO, PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_output_commit(pyacq_output *stream);
 
 #ifdef __cplusplus
 }

@@ -4,5 +4,6 @@ import PyAcqCore
 public enum DeviceNodes {
     public static func register() {
         EEGNodes.register()
+        AVNodes.register()
     }
 }

@@ -16,6 +16,6 @@ struct PyAcqTool: ParsableCommand {
         machine and give those addresses to a Manager (Python: manager.get_host(address)).
         """,
         version: "\(PYACQ_VERSION_MAJOR).\(PYACQ_VERSION_MINOR).\(PYACQ_VERSION_PATCH)",
-        subcommands: [DemoCommand.self, HostCommand.self, NodesCommand.self, SimulateCommand.self]
+        subcommands: [DemoCommand.self, HostCommand.self, NodesCommand.self, DevicesCommand.self, SimulateCommand.self]
     )
 }

@@ -12,7 +12,7 @@ struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Run a device simulator (BrainVision RDA server, OpenBCI board, Emotiv EPOC dongle, ...).",
-        subcommands: [SimulateBrainAmp.self, SimulateOpenBCI.self, SimulateEmotiv.self])
+        subcommands: [SimulateBrainAmp.self, SimulateOpenBCI.self, SimulateEmotiv.self, SimulateAudio.self, SimulateCamera.self])
 }
 
 /// Prints a line at once (stdout is a pipe when a test or script reads it).

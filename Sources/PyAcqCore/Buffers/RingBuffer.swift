@@ -138,8 +138,16 @@ public final class RingBuffer: @unchecked Sendable {
             throw PyAcqError(.invalidArgument, "chunk shape \(chunk.shape) does not match the buffer frame shape \(rowShape)")
         }
         let d = chunk.shape[0]
+        let target = newIndex ?? (writeIndex + d)
+        try announceWrite(rows: d, index: target)
+        writeSamples(chunk, start: target - d)
+        pyacq_atomic_store_release(header, Int64(target))
+    }
+
+    /// Checks that `d` frames may end at `target`, marks them as being written (write index
+    /// first, §11.5) and fills the samples skipped before them.
+    private func announceWrite(rows d: Int, index target: Int) throws(PyAcqError) {
         let oldWrite = writeIndex
-        let target = newIndex ?? (oldWrite + d)
         guard d <= length else { throw PyAcqError(.invalidArgument, "chunk of \(d) frames is longer than the ring buffer (\(length))") }
         guard target - oldWrite >= d else {
             throw PyAcqError(.index, "index \(target) advances by \(target - oldWrite), less than the chunk length \(d)")
@@ -149,7 +157,36 @@ public final class RingBuffer: @unchecked Sendable {
         pyacq_thread_fence_release()
         let skipStart = max(readIndex, target - length)
         if target - d > skipStart { fillSamples(skipStart, target - d) }
-        writeSamples(chunk, start: target - d)
+    }
+
+    // MARK: writing in place (zero-copy producers)
+
+    /// Whether `d` frames ending at `target` occupy one C-ordered block of memory, so a
+    /// producer can write them in place (always true in double mode with the default axis order).
+    public func canWriteInPlace(rows d: Int, index target: Int) -> Bool {
+        guard axisOrder == Array(0...rowShape.count), d <= length else { return false }
+        return isDouble || floorMod(target - d, length) + d <= length
+    }
+
+    /// Starts an in-place write of frames `[target - d, target)`: returns where the producer
+    /// writes them (C order); `commitInPlace` publishes them.
+    public func beginInPlace(rows d: Int, index target: Int) throws(PyAcqError) -> UnsafeMutableRawPointer {
+        try requireWritable()
+        guard canWriteInPlace(rows: d, index: target) else {
+            throw PyAcqError(.invalidArgument, "\(d) frames ending at \(target) are not contiguous in this buffer; write them with newChunk")
+        }
+        try announceWrite(rows: d, index: target)
+        return rowPointer(floorMod(target - d, length))
+    }
+
+    /// Publishes frames written in place, mirroring them into the second copy in double mode.
+    public func commitInPlace(rows d: Int, index target: Int) {
+        if isDouble && d > 0 {
+            let first = floorMod(target - d, length)
+            let low = min(d, length - first)
+            rowPointer(first + length).copyMemory(from: rowPointer(first), byteCount: low * frameBytes)
+            if d > low { rowPointer(0).copyMemory(from: rowPointer(length), byteCount: (d - low) * frameBytes) }
+        }
         pyacq_atomic_store_release(header, Int64(target))
     }
 

@@ -124,6 +124,7 @@ public final class OutputStream: @unchecked Sendable {
             lastIndex = 0
             chunksSent = 0
             subscribers = 0
+            pending = nil
         }
         onConfigured?(self)
     }
@@ -131,10 +132,8 @@ public final class OutputStream: @unchecked Sendable {
     /// Sends one chunk whose first axis is time; `index` defaults to `lastIndex + rows`.
     public func send(_ chunk: ArrayView, index: Int? = nil) throws(PyAcqError) {
         try lock.withLock { () throws(PyAcqError) in
-            guard let socket else {
-                if isClosed { throw PyAcqError(.closed, "output stream \(displayName)is closed") }
-                throw PyAcqError(.state, "output stream \(displayName)is not configured; call configure() first")
-            }
+            let socket = try configuredSocket()
+            guard pending == nil else { throw PyAcqError(.state, "output stream \(displayName)has reserved rows; commit() them before sending") }
             try checkChunk(chunk)
             let rows = chunk.shape[0]
             let newIndex = index ?? (lastIndex + rows)
@@ -151,6 +150,96 @@ public final class OutputStream: @unchecked Sendable {
     }
 
     private var displayName: String { name.isEmpty ? "" : "'\(name)' " }
+
+    private func configuredSocket() throws(PyAcqError) -> ZMQSocket {
+        guard let socket else {
+            if isClosed { throw PyAcqError(.closed, "output stream \(displayName)is closed") }
+            throw PyAcqError(.state, "output stream \(displayName)is not configured; call configure() first")
+        }
+        return socket
+    }
+
+    // MARK: zero-copy production
+
+    /// Rows a producer fills in place between `reserve` and `commit` (C order, `byteCount` bytes).
+    public struct Reservation: @unchecked Sendable {
+        public let data: UnsafeMutableRawPointer
+        public let rows: Int
+        public let index: Int
+        public let byteCount: Int
+    }
+
+    /// An open reservation: rows inside the shared ring, or a buffer that becomes the message
+    /// (plaindata) or is copied into a ring whose rows are not contiguous. Holding the ring or
+    /// buffer keeps the memory valid even if the stream closes before the commit.
+    private enum PendingWrite {
+        case ring(RingBuffer, rows: Int, index: Int)
+        case buffer(AlignedBuffer, rows: Int, index: Int)
+    }
+    private var pending: PendingWrite?
+
+    /// Reserves `rows` rows ending at `index` (default `lastIndex + rows`) for the producer to
+    /// write in place: for sharedmem they are the ring's own rows when contiguous, for plaindata
+    /// the memory that is sent. Exactly one reservation may be open; `commit()` publishes it.
+    public func reserve(rows: Int, index: Int? = nil) throws(PyAcqError) -> Reservation {
+        try lock.withLock { () throws(PyAcqError) in
+            _ = try configuredSocket()
+            guard pending == nil else { throw PyAcqError(.state, "output stream \(displayName)already has reserved rows; commit() them first") }
+            guard rows >= 0 else { throw PyAcqError(.invalidArgument, "cannot reserve \(rows) rows") }
+            if shape[0] > 0 && rows != shape[0] {
+                throw PyAcqError(.invalidArgument, "this stream's chunks have \(shape[0]) rows (shape \(shape)); cannot reserve \(rows)")
+            }
+            let newIndex = index ?? (lastIndex + rows)
+            guard newIndex >= 0 else { throw PyAcqError(.invalidArgument, "stream index must be ≥ 0, got \(newIndex)") }
+            let byteCount = rows * shape.dropFirst().reduce(1, *) * dtype.itemsize
+            if let ring, ring.canWriteInPlace(rows: rows, index: newIndex) {
+                let start = try ring.beginInPlace(rows: rows, index: newIndex)
+                pending = .ring(ring, rows: rows, index: newIndex)
+                return Reservation(data: start, rows: rows, index: newIndex, byteCount: byteCount)
+            }
+            let buffer = AlignedBuffer(count: max(byteCount, 1))
+            pending = .buffer(buffer, rows: rows, index: newIndex)
+            return Reservation(data: buffer.pointer, rows: rows, index: newIndex, byteCount: byteCount)
+        }
+    }
+
+    /// Publishes the reserved rows to every consumer.
+    public func commit() throws(PyAcqError) {
+        try lock.withLock { () throws(PyAcqError) in
+            guard let write = pending else { throw PyAcqError(.state, "output stream \(displayName)has no reserved rows to commit") }
+            pending = nil
+            let socket = try configuredSocket()
+            let rows: Int, newIndex: Int
+            switch write {
+            case .ring(let reserved, let n, let i):
+                reserved.commitInPlace(rows: n, index: i)
+                rows = n
+                newIndex = i
+            case .buffer(let buffer, let n, let i):
+                let view = ArrayView(base: buffer.pointer, dtype: dtype, shape: [n] + shape.dropFirst(), owner: buffer)
+                rows = n
+                newIndex = i
+                if let ring {
+                    try ring.newChunk(view, index: i)
+                } else {
+                    try socket.send(try plainDataFrames(view, index: i))
+                    lastIndex = newIndex
+                    chunksSent += 1
+                    return
+                }
+            }
+            try socket.send([try notification(index: newIndex, rows: rows)])
+            lastIndex = newIndex
+            chunksSent += 1
+        }
+    }
+
+    /// reserve + fill + commit, for producers that write a chunk in one go (audio callbacks).
+    public func sendRows(_ rows: Int, index: Int? = nil, fill: (UnsafeMutableRawPointer) -> Void) throws(PyAcqError) {
+        let reservation = try reserve(rows: rows, index: index)
+        fill(reservation.data)
+        try commit()
+    }
 
     private func checkChunk(_ chunk: ArrayView) throws(PyAcqError) {
         guard chunk.dtype == dtype else {
@@ -251,6 +340,7 @@ public final class OutputStream: @unchecked Sendable {
             removeIPCPipe()
             ring?.sharedMemory?.removeFile()
             ring = nil
+            pending = nil
         }
     }
 }

@@ -26,6 +26,7 @@ See README.md for the library lookup order, view lifetimes and the remote API.
 from . import errors
 from ._arrays import as_dtype, dtype_param, normalize_dtype
 from ._capi import ABI_VERSION, library_path, version as library_version
+from .devices import audio_devices, video_devices
 from .errors import (BufferIndexError, BufferTooSmall, ClosedError, DTypeError, InternalError, InvalidArgument,
                      LibraryError, MalformedMessage, OverrunError, ParamsError, PyAcqError, PyAcqIOError,
                      PyAcqTimeout, RemoteCallError, RemoteCallException, RemoteError, StateError)
@@ -46,5 +47,5 @@ __all__ = [
     "RemoteCallError", "RemoteCallException", "RPCServer", "RPCClient", "ObjectProxy", "Future",
     "measure_clock_diff", "create_manager", "Manager", "NodeGroup", "NodeProxy", "StreamProxy",
     "list_node_types", "Node", "NodeStateError", "ThreadPollInput", "Timer", "all_nodes", "create_local_node",
-    "register_node_type",
+    "register_node_type", "audio_devices", "video_devices",
 ]

@@ -305,6 +305,11 @@ _PROTOTYPES = {
     "pyacq_stream_proxy": (_int, [StreamHandle, _P(ProxyHandle)]),
     "pyacq_stream_from_proxy": (_int, [ProxyHandle, _P(StreamHandle)]),
     "pyacq_stream_destroy": (None, [StreamHandle]),
+    # devices and zero-copy production
+    "pyacq_audio_devices": (_int, [_StringOut]),
+    "pyacq_video_devices": (_int, [_StringOut]),
+    "pyacq_output_reserve": (_int, [OutputHandle, _i64, _i64, _P(_ptr), _P(_i64)]),
+    "pyacq_output_commit": (_int, [OutputHandle]),
 }
 
 

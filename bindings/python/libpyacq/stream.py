@@ -205,6 +205,25 @@ class OutputStream(_Stream):
         check(lib.pyacq_output_send(keeper.handle, chunk.pointer, chunk.dtype, chunk.ndim, chunk.shape,
                                     chunk.strides, index), "send on %s" % self._describe())
 
+    def reserve(self, rows, index=None):
+        """Zero-copy production: a writable numpy array of `rows` rows (the stream's other axes
+        and dtype) that lives inside the shared ring (sharedmem) or the message to be sent
+        (plaindata). Fill it, then call commit(); do not use it afterwards."""
+        keeper = self._live()
+        index = chunk_index(index, " (the stream index after this chunk)")
+        data = ctypes.c_void_p()
+        nbytes = ctypes.c_int64()
+        check(lib.pyacq_output_reserve(keeper.handle, int(rows), index, ctypes.byref(data), ctypes.byref(nbytes)),
+              "reserve on %s" % self._describe())
+        shape = [int(rows)] + [int(n) for n in self.params["shape"][1:]]
+        dtype = stream_dtype(self.params["dtype"])
+        buffer = (ctypes.c_char * max(int(nbytes.value), 1)).from_address(data.value) if data.value else bytearray(1)
+        return np.frombuffer(buffer, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+
+    def commit(self):
+        """Publishes the rows obtained from reserve()."""
+        check(lib.pyacq_output_commit(self._live().handle), "commit on %s" % self._describe())
+
     @property
     def last_index(self):
         """Stream index after the last chunk sent."""
