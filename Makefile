@@ -64,7 +64,7 @@ test-swift:
 	swift test 2>&1 | tee build/swift-test.log; exit $${PIPESTATUS[0]}
 
 test-python: lib
-	python3 -m pytest -q tests/python
+	python3 -m pytest -q -rs tests/python
 
 test-c: lib
 	tests/c/run.sh
