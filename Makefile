@@ -64,7 +64,7 @@ test-swift:
 	swift test 2>&1 | tee build/swift-test.log; exit $${PIPESTATUS[0]}
 
 test-python: lib
-	python3 -m pytest -q tests/python
+	python3 -m pytest -q -rs tests/python
 
 test-c: lib
 	tests/c/run.sh
@@ -99,6 +99,7 @@ bench: lib
 	python3 benchmarks/dsp_bench.py .build-lib/release/pyacq-bench 2
 	LIBPYACQ_PATH=build/lib python3 benchmarks/python_bench.py 2 2>/dev/null | grep '^bench'
 	@if [ -f benchmarks/graph_bench.py ]; then python3 benchmarks/graph_bench.py; fi
+	LIBPYACQ_PATH=build/lib python3 benchmarks/local_graph_bench.py 2 | grep '^bench'
 	$(SWIFT_RELEASE) --product pyacq-device-bench
 	python3 benchmarks/eeg_bench.py
 	$(SWIFT_RELEASE) --product pyacq-av-bench

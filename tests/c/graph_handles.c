@@ -2,36 +2,13 @@
  * typed handles, stale handles, a remote KeyError as structured data, and a call to a node group
  * that stops answering returning PYACQ_ERR_TIMEOUT. Prints "graph-handles: N passed, M failed". */
 #define _POSIX_C_SOURCE 200809L
-#include <pyacq.h>
+#include "check.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static int passed = 0, failed = 0;
-
-#define EXPECT(cond, ...)                                                        \
-    do {                                                                         \
-        if (cond) {                                                              \
-            passed++;                                                            \
-        } else {                                                                 \
-            failed++;                                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                 \
-            fprintf(stderr, __VA_ARGS__);                                        \
-            fprintf(stderr, " (last error: %s)\n", pyacq_last_error());          \
-        }                                                                        \
-    } while (0)
-
-#define REQUIRE_OK(call)                                                         \
-    do {                                                                         \
-        int rc_ = (call);                                                        \
-        if (rc_ != PYACQ_OK) {                                                   \
-            fprintf(stderr, "FATAL %s:%d: %s -> %s: %s\n", __FILE__, __LINE__,   \
-                    #call, pyacq_status_name(rc_), pyacq_last_error());          \
-            exit(2);                                                             \
-        }                                                                        \
-    } while (0)
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -143,6 +120,5 @@ static void graph(void) {
 int main(void) {
     stale_handles();
     graph();
-    printf("graph-handles: %d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return summary("graph-handles");
 }

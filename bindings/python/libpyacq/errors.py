@@ -13,7 +13,7 @@ __all__ = [
     "PyAcqIOError", "MalformedMessage", "BufferIndexError", "BufferTooSmall", "OverrunError",
     "ClosedError", "RemoteError", "RemoteCallError", "RemoteCallException", "HandleError", "InternalError",
     "LibraryError",
-    "remote_error",
+    "remote_error", "typed_error",
 ]
 
 
@@ -167,6 +167,31 @@ def _remote_class(type_name):
             cls = RemoteCallError
     _REMOTE_CLASSES[type_name] = cls
     return cls
+
+
+_TYPED_CLASSES = {}
+
+
+def typed_error(error, type_name):
+    """`error` (a local libpyacq error) as an instance of a class that also derives from the
+    built-in exception `type_name` (e.g. KeyError for a node's unknown parameter, TypeError for
+    an unexpected configure keyword), so code written for pyacq's nodes catches it."""
+    builtin = getattr(builtins, type_name or "", None)
+    if (not isinstance(builtin, type) or not issubclass(builtin, Exception) or issubclass(builtin, Warning)
+            or isinstance(error, builtin)):
+        return error
+    key = (type(error), builtin)
+    cls = _TYPED_CLASSES.get(key)
+    if cls is None:
+        try:
+            cls = type(type(error).__name__ + builtin.__name__, key, {"__module__": __name__})
+            cls("probe")
+        except TypeError:  # incompatible layouts or constructors: keep the libpyacq class
+            cls = type(error)
+        _TYPED_CLASSES[key] = cls
+    typed = cls(error.message, error.status, error.status_name)
+    typed.type_name = type_name
+    return typed
 
 
 def remote_error(message, type_name, traceback, context=None):

@@ -133,17 +133,24 @@ class StreamProxy(ObjectProxy):
             if "dtype" in params:
                 params["dtype"] = dtype_param(params["dtype"])
             return self._derive("configure")(**params)
-        check(lib.pyacq_remote_stream_configure(_typed(self, "stream"), _encode_params(params), _timeout(self)),
+        check(lib.pyacq_stream_configure(_typed(self, "stream"), _encode_params(params), _timeout(self)),
               "configure %s" % self._context())
 
     def connect(self, other, **options):
         if options:
             return self._derive("connect")(other, **options)
-        if isinstance(other, ObjectProxy):
-            check(lib.pyacq_remote_stream_connect(_typed(self, "stream"), _typed(other, "stream"), _timeout(self)),
+        local = getattr(type(other), "_node_stream_handle", None)
+        local = local(other) if callable(local) and not isinstance(other, ObjectProxy) else None
+        if isinstance(other, ObjectProxy) or local is not None:  # a node's stream, in any process
+            source = local if local is not None else _typed(other, "stream")
+            check(lib.pyacq_stream_connect(_typed(self, "stream"), source, _timeout(self)),
                   "connect %s" % self._context())
         else:
             self._derive("connect")(other)
+
+    def _node_stream_handle(self):
+        """The typed stream handle (what pyacq_stream_connect / pyacq_input_connect_stream take)."""
+        return _typed(self, "stream")
 
     @_in_property
     def params(self):
@@ -221,7 +228,7 @@ class NodeProxy(ObjectProxy):
 
     def _stream(self, kind, name=None):
         """A StreamProxy to the node's only `kind` stream (name None) or the one named `name`."""
-        handle = _capi.RemoteStreamHandle()
+        handle = _capi.StreamHandle()
         function = lib.pyacq_node_output if kind == "output" else lib.pyacq_node_input
         check(function(_typed(self, "node"), None if name is None else str(name).encode("utf-8"), _timeout(self),
                        ctypes.byref(handle)),
@@ -281,8 +288,8 @@ _KINDS = {
     "node": (_capi.NodeHandle, lib.pyacq_node_from_proxy, lib.pyacq_node_proxy, lib.pyacq_node_destroy),
     "nodegroup": (_capi.NodeGroupHandle, lib.pyacq_nodegroup_from_proxy, lib.pyacq_nodegroup_proxy,
                   lib.pyacq_nodegroup_destroy),
-    "stream": (_capi.RemoteStreamHandle, lib.pyacq_remote_stream_from_proxy, lib.pyacq_remote_stream_proxy,
-               lib.pyacq_remote_stream_destroy),
+    "stream": (_capi.StreamHandle, lib.pyacq_stream_from_proxy, lib.pyacq_stream_proxy,
+               lib.pyacq_stream_destroy),
 }
 
 register_proxy_class(lambda t: t.startswith("<class 'pyacq.nodes."), NodeProxy)

@@ -22,6 +22,9 @@ from .ringbuffer import RingBuffer
 
 __all__ = ["OutputStream", "InputStream"]
 
+#: Seconds a connect through a node stream may take (a remote output's params are fetched).
+NODE_TIMEOUT = 30.0
+
 
 def _sliced(call, timeout):
     """Runs `call(ms)` until it returns something else than PYACQ_ERR_TIMEOUT or `timeout`
@@ -116,13 +119,39 @@ class _Stream(_ParamsMixin, HandleOwner):
     _close_function = None     # and "pyacq_<kind>_close"
     _spec_context = None       # names the spec in to_json()'s errors
 
-    def __init__(self, spec=None, name="", node=None):
+    def __init__(self, spec=None, node=None, name=""):  # pyacq's argument order
         self.spec = dict(spec or {})
         self.name = name or ""
         self.node = node
         self.params = {}
         self.dtype = None
         self._create()
+
+    #: Keeper of the pyacq_stream handle when this object is a local node's stream (adopted by
+    #: _adopt); connect()/configure() then go through the node, never recreate the handle.
+    _node_stream = None
+
+    @classmethod
+    def _adopt(cls, handle, node_stream, name="", node=None):
+        """A stream object around an existing handle of this kind: the stream of a local node
+        (``handle`` from pyacq_stream_local, ``node_stream`` the keeper of its pyacq_stream)."""
+        self = cls.__new__(cls)
+        self._buffer = None
+        self.spec = {}
+        self.name = name or ""
+        self.node = node
+        self.params = {}
+        self.dtype = None
+        self._keeper = HandleKeeper(handle, getattr(lib, cls._destroy_function))
+        self._created_spec = {}
+        self._node_stream = node_stream
+        self._sync_params()
+        return self
+
+    def _node_stream_handle(self):
+        """The pyacq_stream handle of a local node's stream, None for a free-standing stream."""
+        keeper = self._node_stream
+        return None if keeper is None else keeper.handle
 
     def _create(self):
         handle = self._handle_type()
@@ -178,7 +207,7 @@ class OutputStream(_Stream):
         """Sets params (defaults < spec < kwargs, PROTOCOL §8.2) and binds the socket (and, for
         sharedmem, creates the shared ring). Configuring again replaces the socket."""
         keeper = self._live()
-        if self.spec != self._created_spec:
+        if self.spec != self._created_spec and self._node_stream is None:
             # The spec was edited (pyacq nodes do it in _configure): a new handle carries it.
             keeper = self._recreate(keeper)
         check(lib.pyacq_output_configure(keeper.handle, to_json(kwargs)), "configure %s" % self._describe())
@@ -283,9 +312,9 @@ class InputStream(_Stream):
     _spec_context = "input spec"
     _publish_function = "pyacq_rpc_server_publish_input"
 
-    def __init__(self, spec=None, name="", node=None):
+    def __init__(self, spec=None, node=None, name=""):
         self._buffer = None
-        super().__init__(spec, name, node)
+        super().__init__(spec, node, name)
 
     def connect(self, output):
         """Connects to a producer: an OutputStream (libpyacq's, or any object with a ``params``
@@ -293,9 +322,17 @@ class InputStream(_Stream):
         remote OutputStream (its params are fetched by value, as pyacq does). Then runs the
         owning node's ``after_input_connect(name)``."""
         keeper = self._live()
-        if self.spec != self._created_spec and not self.params:
+        if self.spec != self._created_spec and not self.params and self._node_stream is None:
             keeper = self._recreate(keeper)
-        check(lib.pyacq_input_connect(keeper.handle, to_json(_params_of(output))), "connect %s" % self._describe())
+        source = getattr(type(output), "_node_stream_handle", None)  # (never a proxy's deferred attribute)
+        source = source(output) if callable(source) else None
+        context = "connect %s" % self._describe()
+        if source is not None and self._node_stream is not None:  # node to node, in any process
+            check(lib.pyacq_stream_connect(self._node_stream.handle, source, timeout_ms(NODE_TIMEOUT)), context)
+        elif source is not None:  # a node's output, local or in a node group
+            check(lib.pyacq_input_connect_stream(keeper.handle, source, timeout_ms(NODE_TIMEOUT)), context)
+        else:
+            check(lib.pyacq_input_connect(keeper.handle, to_json(_params_of(output))), context)
         self._read_params(keeper)
         self._buffer = None
         if self.node is not None:
@@ -374,6 +411,25 @@ class InputStream(_Stream):
             self._buffer = RingBuffer._from_handle(handle, self.dtype)
         return self._buffer
 
+    def __getitem__(self, item):
+        """``stream[start:stop]``: samples of the buffer (pyacq's InputStream indexing)."""
+        buffer = self.buffer
+        if buffer is None:
+            raise StateError("%s has no buffer: call set_buffer() first (or connect to a sharedmem stream)"
+                             % self._describe())
+        return buffer[item]
+
+    @property
+    def _own_buffer(self):
+        """pyacq's flag: False when the buffer is the producer's shared ring (sharedmem)."""
+        return (self.params or {}).get("transfermode") != "sharedmem"
+
+    @property
+    def receiver(self):
+        """pyacq's receiver object, as far as its users look at it: ``receiver.buffer``, the
+        producer's shared ring for sharedmem (None for plaindata)."""
+        return _Receiver(None if self._own_buffer else self.buffer)
+
     def get_data(self, start, stop, copy=False, join=True):
         """Samples [start, stop) of the buffer (see RingBuffer.get_data)."""
         buffer = self.buffer
@@ -417,6 +473,13 @@ class _RetainedChunk:
 
     def __init__(self, pointer):
         self._finalizer = weakref.finalize(self, lib.pyacq_chunk_release, pointer)
+
+
+class _Receiver:
+    """What pyacq code reads of an InputStream's ``receiver``."""
+
+    def __init__(self, buffer):
+        self.buffer = buffer
 
 
 def _poll_status(handle, ms, ready):

@@ -9,8 +9,8 @@ Video4Linux cameras (for WebCamAV).
 import ctypes
 import json
 
-from . import _capi
-from ._capi import check, lib
+from .. import _capi
+from .._capi import check, lib
 
 __all__ = ["audio_devices", "video_devices"]
 
