@@ -55,6 +55,7 @@ public enum Bootstrap {
     /// sockets' linger); it cannot finish while other sockets stay open (clients, streams of
     /// nodes never closed), so it gets at most `timeout` seconds before the process exits anyway.
     static func flushBeforeExit(timeout: Double = 0.25) {
+        SharedMemory.removeOwnedFiles()  // nodes never closed keep their rings until here
         Logging.stopForwarding()
         final class Flag: @unchecked Sendable {
             let lock = Lock()
@@ -82,6 +83,7 @@ public enum Bootstrap {
         _ = PosixThread(name: "parent-watch") {
             while getppid() == parent { sleepSeconds(0.2) }
             writeError("pyacq-nodegroup \(ProcessNames.process): parent process \(parent) is gone; exiting\n")
+            SharedMemory.removeOwnedFiles()
             _exit(0)
         }
     }

@@ -186,7 +186,7 @@ import Glibc
         let output = OutputStream()
         try output.configure(["protocol": .string("inproc"), "transfermode": .string("sharedmem"), "buffer_size": .int(ringLength),
                               "shape": .array([.int(-1), .int(2)])])
-        try output.send(NDArray(dtype: .float32, shape: [written, 2]).view)
+        for _ in 0..<written / 64 { try output.send(NDArray(dtype: .float32, shape: [64, 2]).view) }
         let publisher = try RawPublisher("loss")
         var params = output.params.map
         params["interface"] = .string(String(publisher.endpoint.dropFirst("inproc://".count)))
@@ -197,8 +197,8 @@ import Glibc
     }
 
     @Test func staleNotificationAddsNoLoss() throws {
-        let (output, publisher, input) = try setUp(ringLength: 256, written: 64)
-        for (index, rows) in [(16, 16), (32, 16), (16, 16), (48, 16), (64, 16)] {
+        let (output, publisher, input) = try setUp(ringLength: 256, written: 128)
+        for (index, rows) in [(16, 16), (32, 16), (48, 16), (32, 16), (64, 16)] {
             try publisher.socket.send(bytes: [note(index, rows)])
             _ = try input.receive(timeoutMs: 5000)
         }

@@ -23,8 +23,10 @@ final class PeerMonitor {
     /// a consumer is told once, then waits for data or a new producer as usual).
     func takeDisconnect() throws(PyAcqError) -> Bool {
         while let frames = try events.receiveMessage(dontWait: true) {
-            guard frames.count == 2, frames[0].size >= 2 else { continue }
-            let event = Int32(frames[0].bytes.loadUnaligned(as: UInt16.self))
+            // `array` copies inside the getter: `.bytes` could outlive the message in release builds.
+            let head = frames.first?.array ?? []
+            guard frames.count == 2, head.count >= 2 else { continue }
+            let event = Int32(UInt16(head[0]) | UInt16(head[1]) << 8)  // native (little-endian) u16
             if event == ZMQ_EVENT_DISCONNECTED { disconnectPending = true }
             if event == ZMQ_EVENT_CONNECTED { disconnectPending = false }
         }

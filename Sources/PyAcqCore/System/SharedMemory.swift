@@ -47,6 +47,7 @@ public final class SharedMemory: @unchecked Sendable {
             throw error
         }
         SharedMemory.sweepOrphans(in: dir)
+        SharedMemory.ownedLock.withLock { _ = SharedMemory.owned.insert(path) }
         self.fd = fd
         self.path = path
         self.size = size
@@ -115,8 +116,19 @@ public final class SharedMemory: @unchecked Sendable {
     public func removeFile() {
         if removeOnClose {
             SharedMemory.unlinkOwned(path)
+            SharedMemory.ownedLock.withLock { _ = SharedMemory.owned.remove(path) }
             removeOnClose = false
         }
+    }
+
+    nonisolated(unsafe) private static var owned: Set<String> = []
+    private static let ownedLock = Lock()
+
+    /// Removes the files of every segment this process created and still has: for exits that
+    /// skip deinitializers (a node group whose parent vanished). Mappings stay valid.
+    public static func removeOwnedFiles() {
+        let paths = ownedLock.withLock { () -> Set<String> in defer { owned = [] }; return owned }
+        for path in paths { unlinkOwned(path) }
     }
 
     /// Where segments are created (Python's tempfile choice, PROTOCOL §11.2).

@@ -392,7 +392,7 @@ class InputStream(_Stream):
         """Keeps the last `size` samples of every received chunk in a private ring buffer,
         read with get_data() or ``buffer[...]``."""
         keeper = self._live()
-        options = {"size": strict_int(size, "set_buffer size", 1, 2 ** 62), "double": bool(double), "axisorder": axisorder, "fill": fill}
+        options = {"size": strict_int(size, "set_buffer size", -2 ** 62, 2 ** 62), "double": bool(double), "axisorder": axisorder, "fill": fill}
         check(lib.pyacq_input_set_buffer(keeper.handle, to_json(options, "buffer options")),
               "set_buffer on %s" % self._describe())
         self._buffer = None
