@@ -12,7 +12,8 @@ import Glibc
 //   latency <seconds>           PyAudio capture→consumer latency (median, p99) over JACK's dummy backend
 
 func fail(_ message: String) -> Never {
-    fputs("pyacq-av-bench: \(message)\n", stderr)
+    let line = Array("pyacq-av-bench: \(message)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     exit(1)
 }
 

@@ -47,7 +47,7 @@ struct SimulateAudio: ParsableCommand {
         print("PyAudio device: 'jack_simple_client', 2 channels, sines at \(jack.sineFrequencies.map { "\($0) Hz" }.joined(separator: " and ")), amplitude 0.2.")
         if serverName != "default" { print("In the processes that use it: export JACK_DEFAULT_SERVER=\(serverName)") }
         print("Ctrl-C to stop.")
-        fflush(stdout)
+        fflush(nil)
         waitForInterrupt(orSeconds: seconds)
         jack.stop()
     }
@@ -100,7 +100,7 @@ struct SimulateCamera: ParsableCommand {
             print("Stream params: " + (try Value.map(try camera.output.params.map).jsonText()))
             if let record { print("Recording to \(record)/video0.avi (\(codec)).") }
             print("Ctrl-C to stop.")
-            fflush(stdout)
+            fflush(nil)
             waitForInterrupt(orSeconds: seconds)
             try camera.stop()
             try recorder?.stop()

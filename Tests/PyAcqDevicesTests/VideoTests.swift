@@ -62,11 +62,15 @@ import Glibc
         #expect(node.attribute("finished") == .bool(true))
         #expect(node.attribute("frames") == .int(40))
         #expect(try !input.poll(timeoutMs: 0))
-        try node.close()
         let reference = try ffmpegFrames(["-i", file], width: 176, height: 144)
         #expect(reference.count == 40)
         for (i, (mine, theirs)) in zip(frames, reference).enumerated() { #expect(mine == theirs ? true : false, "frame \(i + 1) differs") }
         // A restart reads the file again from its first frame, indexes from 1.
+        try node.stop()
+        try node.start()
+        let again = try receiveFrames(input, count: 1)
+        #expect(again.first == reference.first)
+        try node.close()
         _ = try? runTool("/bin/rm", ["-rf", dir])
     }
 

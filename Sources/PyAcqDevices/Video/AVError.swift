@@ -13,8 +13,9 @@ enum LibAV {
         throw PyAcqError(.io, "\(action()): \(errorText(code))", exceptionType: "OSError")
     }
 
-    /// v4l2, lavfi and the other input devices exist only after this.
-    static let registerDevices: Void = {
+    /// Registers v4l2, lavfi and the other input devices (they exist only after this) and
+    /// keeps FFmpeg's log to errors (libx264 prints statistics at info level).
+    static let setUp: Void = {
         avdevice_register_all()
         av_log_set_level(AV_LOG_ERROR)
     }()

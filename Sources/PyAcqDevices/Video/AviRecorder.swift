@@ -1,4 +1,5 @@
 import PyAcqCore
+import PyAcqNodes
 
 /// pyacq's AviRecorder (PROTOCOL §14.3): each video input (`video0…`, or the keys of a dict)
 /// is encoded to `<name>.avi` (h264 by default, any FFmpeg encoder by name) next to
@@ -27,25 +28,12 @@ public final class AviRecorder: Node, @unchecked Sendable {
             throw PyAcqError(.badParams, "AviRecorder.configure() got an unexpected keyword '\(unknown)' (accepted: \(allowed.joined(separator: ", ")))",
                              exceptionType: "TypeError")
         }
-        guard case .string(let dirname)? = kwargs["dirname"], !dirname.isEmpty else {
-            throw PyAcqError(.badParams, "AviRecorder needs dirname=<directory for the videos>", exceptionType: "ValueError")
-        }
-        switch kwargs["streams"] {
-        case .array(let list)?: sources = list.enumerated().map { ("video\($0.offset)", $0.element) }
-        case .map(let map)?: sources = map.entries.map { ($0.key, $0.value) }
-        default: throw PyAcqError(.badParams, "AviRecorder needs streams=[...] or {name: stream}", exceptionType: "ValueError")
-        }
-        guard !sources.isEmpty else { throw PyAcqError(.badParams, "AviRecorder needs at least one stream", exceptionType: "ValueError") }
         let codec = kwargs["codec_name"]?.stringValue ?? "h264"
         _ = try VideoFileWriter.findEncoder(codec)  // an unknown encoder fails here, listing the others
         codecName = codec
         pixelFormat = kwargs["pix_fmt"]?.stringValue
         codecOptions = (kwargs["codec_options"]?.mapValue ?? [:]).map { ($0.key, $0.value.stringValue ?? $0.value.intValue.map(String.init) ?? "\($0.value)") }
-        directory = dirname
-        for (name, _) in sources where (try? input(named: name)) == nil { addInput(name, spec: [:]) }
-        if kwargs["autoconnect"]?.boolValue ?? true {
-            for (name, stream) in sources { try input(named: name).connect(to: stream) }
-        }
+        (directory, sources) = try RecorderArguments.apply(kwargs, to: self, inputPrefix: "video", what: "videos")
     }
 
     public override func didInitialize() throws(PyAcqError) {

@@ -27,6 +27,7 @@ final class VideoFileWriter: @unchecked Sendable {
     /// the codec's least lossy format for lossless ones (RGB frames stay exact with ffv1).
     init(path: String, codec codecName: String, width: Int, height: Int, rate: Double,
          pixelFormat: String? = nil, options: [(String, String)] = []) throws(PyAcqError) {
+        _ = LibAV.setUp
         self.path = path
         self.width = width
         self.height = height

@@ -24,7 +24,7 @@ final class VideoInput: @unchecked Sendable {
     /// Opens `url` with FFmpeg input format `formatName` (nil: guess) and `options`
     /// (e.g. video_size, framerate); unknown options are an error naming them.
     init(url: String, formatName: String?, options: [(String, String)]) throws(PyAcqError) {
-        _ = LibAV.registerDevices
+        _ = LibAV.setUp
         self.url = url
         var inputFormat: UnsafePointer<AVInputFormat>?
         if let formatName {

@@ -20,24 +20,12 @@ public final class RawRecorder: Node, @unchecked Sendable {
         if let unknown = kwargs.keys.first(where: { !["streams", "autoconnect", "dirname", "overwrite"].contains($0) }) {
             throw PyAcqError(.badParams, "RawRecorder.configure() got an unexpected keyword '\(unknown)'", exceptionType: "TypeError")
         }
-        guard case .string(let dirname)? = kwargs["dirname"], !dirname.isEmpty else {
-            throw PyAcqError(.badParams, "RawRecorder needs dirname=<directory for the recording>", exceptionType: "ValueError")
-        }
-        switch kwargs["streams"] {
-        case .array(let list)?: sources = list.enumerated().map { ("input\($0.offset)", $0.element) }
-        case .map(let map)?: sources = map.entries.map { ($0.key, $0.value) }
-        default: throw PyAcqError(.badParams, "RawRecorder needs streams=[...] or {name: stream}", exceptionType: "ValueError")
-        }
-        guard !sources.isEmpty else { throw PyAcqError(.badParams, "RawRecorder needs at least one stream", exceptionType: "ValueError") }
-        directory = dirname
-        overwrite = kwargs["overwrite"]?.boolValue ?? false
-        if Files.exists(dirname) && !overwrite {
+        let overwrite = kwargs["overwrite"]?.boolValue ?? false
+        if case .string(let dirname)? = kwargs["dirname"], Files.exists(dirname) && !overwrite {
             throw PyAcqError(.badParams, "\(dirname) already exists; choose a new directory or pass overwrite=True", exceptionType: "FileExistsError")
         }
-        for (name, _) in sources where (try? input(named: name)) == nil { addInput(name, spec: [:]) }
-        if kwargs["autoconnect"]?.boolValue ?? true {
-            for (name, stream) in sources { try input(named: name).connect(to: stream) }
-        }
+        (directory, sources) = try RecorderArguments.apply(kwargs, to: self, inputPrefix: "input", what: "recording")
+        self.overwrite = overwrite
     }
 
     public override func didInitialize() throws(PyAcqError) {
