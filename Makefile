@@ -3,10 +3,13 @@ SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 PREFIX ?= /usr/local
-VERSION := 0.1.0
+VERSION := 0.2.0
 ABI := 0
 LIBDIR := build/lib
 LIB := $(LIBDIR)/libpyacq.so.$(VERSION)
+# The programs installed next to the library: the command-line tool, the host server and the
+# node group process that Hosts spawn.
+PROGRAMS := pyacq pyacq-host pyacq-nodegroup
 SWIFT_RELEASE := swift build -c release --scratch-path .build-lib
 LIB_FLAGS := -Xswiftc -static-stdlib -Xswiftc -use-ld=lld -Xlinker --version-script=$(CURDIR)/scripts/libpyacq.map \
 	-Xlinker -soname=libpyacq.so.$(ABI) -Xlinker -z -Xlinker nodelete
@@ -28,22 +31,19 @@ lib: deps
 	mv -f $(LIB).tmp $(LIB)
 	ln -sf libpyacq.so.$(VERSION) $(LIBDIR)/libpyacq.so.$(ABI)
 	ln -sf libpyacq.so.$(ABI) $(LIBDIR)/libpyacq.so
-	$(SWIFT_RELEASE) --product pyacq-nodegroup -Xswiftc -static-stdlib
-	$(SWIFT_RELEASE) --product pyacq-host -Xswiftc -static-stdlib
+	for p in $(PROGRAMS); do $(SWIFT_RELEASE) --product $$p -Xswiftc -static-stdlib || exit 1; done
 	@mkdir -p build/bin
-	for p in pyacq-nodegroup pyacq-host; do install -m 0755 .build-lib/release/$$p build/bin/$$p.tmp && mv -f build/bin/$$p.tmp build/bin/$$p; done
-	@echo "built $(LIB) ($$(du -h $(LIB) | cut -f1)) and build/bin/pyacq-nodegroup, build/bin/pyacq-host"
+	for p in $(PROGRAMS); do install -m 0755 .build-lib/release/$$p build/bin/$$p.tmp && mv -f build/bin/$$p.tmp build/bin/$$p; done
+	@echo "built $(LIB) ($$(du -h $(LIB) | cut -f1)) and $(PROGRAMS:%=build/bin/%)"
 
-# The command-line tool and the NodeGroup program it spawns (next to each other).
-tool: deps
-	$(SWIFT_RELEASE) --product pyacq
-	$(SWIFT_RELEASE) --product pyacq-nodegroup
+# The command-line tool and the NodeGroup program it spawns, next to each other in build/bin.
+tool: lib
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/lib/cmake/pyacq
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0755 build/bin/pyacq-nodegroup build/bin/pyacq-host $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(PROGRAMS:%=build/bin/%) $(DESTDIR)$(PREFIX)/bin/
 	ln -sf libpyacq.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libpyacq.so.$(ABI)
 	ln -sf libpyacq.so.$(ABI) $(DESTDIR)$(PREFIX)/lib/libpyacq.so
 	install -m 0644 include/pyacq.h $(DESTDIR)$(PREFIX)/include/
@@ -53,8 +53,8 @@ install: lib
 		> $(DESTDIR)$(PREFIX)/lib/cmake/pyacq/pyacqConfigVersion.cmake
 	install -m 0644 cmake/pyacqConfig.cmake $(DESTDIR)$(PREFIX)/lib/cmake/pyacq/
 
-demo: tool
-	.build-lib/release/pyacq demo
+demo: lib
+	build/bin/pyacq demo
 
 test: deps test-swift lib test-python test-c test-matlab test-demo
 
@@ -73,11 +73,11 @@ test-matlab: lib
 	@scripts/install-deps.sh --with-octave
 	tests/matlab/run.sh
 
-test-demo: tool
-	.build-lib/release/pyacq demo --seconds 1
+test-demo: lib
+	build/bin/pyacq demo --seconds 1
 
 # Every figure is printed next to a baseline measured in the same run (see benchmarks/).
-bench: lib tool
+bench: lib
 	@python3 -c "import pylsl" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check pylsl
 	$(SWIFT_RELEASE) --product pyacq-bench
 	benchmarks/run.sh
@@ -85,6 +85,7 @@ bench: lib tool
 	python3 benchmarks/dsp_bench.py .build-lib/release/pyacq-bench 2
 	LIBPYACQ_PATH=build/lib python3 benchmarks/python_bench.py 2 2>/dev/null | grep '^bench'
 	@if [ -f benchmarks/graph_bench.py ]; then python3 benchmarks/graph_bench.py; fi
+	LIBPYACQ_PATH=build/lib python3 benchmarks/local_graph_bench.py 2 | grep '^bench'
 	$(SWIFT_RELEASE) --product pyacq-device-bench
 	python3 benchmarks/eeg_bench.py
 

@@ -1,7 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers (dependencies point downward only): PyAcqCABI -> PyAcqCore -> C shims.
+// Layers (dependencies point downward only): PyAcqCABI -> PyAcqProcess -> PyAcqRPC, PyAcqNodes ->
+// PyAcqCore -> C shims. Each target lists exactly the modules it imports
+// (tests/python/test_architecture.py checks it).
 // The release build of libpyacq.so adds -static-stdlib and a version script on the command
 // line (see the Makefile): putting them here would break `swift test`.
 let package = Package(
@@ -22,23 +24,23 @@ let package = Package(
         .target(name: "CPyAcqSupport"),
         .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
         .target(name: "PyAcqNodes", dependencies: ["PyAcqCore"]),
-        .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ", "CPyAcqSupport"]),
+        .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ"]),
         // OpenSSL's libcrypto: AES-128 for the Emotiv EPOC reports.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Device drivers and their simulators (EEG amplifiers, audio, video).
         .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes", "COpenSSL"]),
         .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "PyAcqDevices", "CZeroMQ", "CPyAcqSupport"]),
-        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader"]),
+        .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader", "CPyAcqSupport"]),
         .executableTarget(name: "pyacq-nodegroup", dependencies: ["PyAcqProcess"]),
         .executableTarget(name: "pyacq-host", dependencies: ["PyAcqProcess", "PyAcqRPC", "PyAcqCore"]),
         .executableTarget(name: "pyacq", dependencies: [
-            "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "PyAcqNodes", "PyAcqDevices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "PyAcqCore", "PyAcqRPC", "PyAcqProcess", "CPyAcqHeader", "PyAcqDevices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "pyacq-device-bench", dependencies: ["PyAcqDevices"]),
         .executableTarget(name: "pyacq-bench", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqNodes", "CZeroMQ"]),
         .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
-        .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport"]),
-        .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
+        .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport", "CZeroMQ"]),
+        .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport", "CZeroMQ"]),
         .testTarget(name: "PyAcqDevicesTests", dependencies: ["PyAcqDevices", "PyAcqProcess", "PyAcqNodes", "PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
         .testTarget(name: "PyAcqProcessTests", dependencies: ["PyAcqProcess", "PyAcqNodes", "PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
     ]

@@ -8,14 +8,22 @@
  * Conventions (they hold for every function below):
  *
  *  - Errors. Every fallible function returns an `int` status: PYACQ_OK (0) on success or one of
- *    the negative pyacq_status codes. The message of the last failure on the calling thread is
- *    read with pyacq_last_error(). Nothing traps or aborts across this boundary: null handles,
- *    null out-parameters, wrong sizes, invalid JSON and mistyped params all return an error.
+ *    the negative pyacq_status codes. Details of the last failure on the calling thread are read
+ *    with pyacq_last_error() (message), pyacq_last_error_type() (exception type, e.g. "KeyError"
+ *    for a remote exception) and pyacq_last_error_traceback() (the remote traceback). Nothing
+ *    traps or aborts across this boundary. Besides the errors listed with each function, every
+ *    function that takes a handle returns PYACQ_ERR_HANDLE for a NULL, destroyed or foreign
+ *    handle or a handle of another kind, and every function returns PYACQ_ERR_INVALID_ARGUMENT
+ *    for a NULL required pointer or a string that is not UTF-8.
+ *  - Waiting. Every call that waits on a peer (a remote process) takes `timeout_ms`: the most it
+ *    waits, in milliseconds; -1 waits forever. It returns PYACQ_ERR_TIMEOUT when the time is up.
  *  - `*_create` functions take the out-parameter receiving the new handle first; the other
  *    functions take their handle first and out-parameters last. On failure out-parameters are
  *    left untouched.
- *  - Handles are opaque. Each `*_create` is paired with a `*_destroy`; destroying NULL is a
- *    no-op. `*_close` releases a stream's sockets and files but keeps the handle valid (later
+ *  - Handles are opaque, typed (a node where a node group is expected does not compile) and
+ *    never reused: after `*_destroy` the same pointer value is never handed out again, so a
+ *    stale handle returns PYACQ_ERR_HANDLE instead of reaching another object. Each `*_create`
+ *    is paired with a `*_destroy`; destroying NULL or an already destroyed handle is a no-op. `*_close` releases a stream's sockets and files but keeps the handle valid (later
  *    calls return PYACQ_ERR_CLOSED or PYACQ_ERR_STATE).
  *  - Strings passed in are UTF-8, NUL-terminated and only read during the call. Strings the
  *    library returns through `char **` are owned by the caller and freed with pyacq_free();
@@ -37,6 +45,7 @@
 #ifndef PYACQ_H
 #define PYACQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,15 +53,22 @@
 extern "C" {
 #endif
 
+/* The one export macro. The library is built with PYACQ_BUILDING_LIBRARY defined. */
 #if defined(_WIN32)
-#define PYACQ_API __declspec(dllimport)
+#  if defined(PYACQ_BUILDING_LIBRARY)
+#    define PYACQ_API __declspec(dllexport)
+#  else
+#    define PYACQ_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && defined(PYACQ_BUILDING_LIBRARY)
+#  define PYACQ_API __attribute__((visibility("default")))
 #else
-#define PYACQ_API
+#  define PYACQ_API
 #endif
 
 /* Compile-time version. The shared library's soname carries PYACQ_ABI_VERSION. */
 #define PYACQ_VERSION_MAJOR 0
-#define PYACQ_VERSION_MINOR 1
+#define PYACQ_VERSION_MINOR 2
 #define PYACQ_VERSION_PATCH 0
 #define PYACQ_ABI_VERSION 0
 #define PYACQ_VERSION_NUMBER (PYACQ_VERSION_MAJOR * 10000 + PYACQ_VERSION_MINOR * 100 + PYACQ_VERSION_PATCH)
@@ -74,7 +90,8 @@ typedef enum pyacq_status {
     PYACQ_ERR_BUFFER_TOO_SMALL = -9, /* the caller's buffer cannot hold the result */
     PYACQ_ERR_OVERRUN = -10,         /* the producer overwrote samples while they were read */
     PYACQ_ERR_CLOSED = -11,          /* the handle was closed */
-    PYACQ_ERR_REMOTE = -12,          /* a remote peer reported an error */
+    PYACQ_ERR_REMOTE = -12,          /* a remote peer raised an exception (see pyacq_last_error_type) */
+    PYACQ_ERR_HANDLE = -13,          /* NULL, destroyed or foreign handle, or one of another kind */
     PYACQ_ERR_INTERNAL = -99,        /* a bug in libpyacq: please report it */
     PYACQ_STATUS_FORCE_INT32 = 0x7fffffff
 } pyacq_status;
@@ -96,6 +113,10 @@ typedef struct pyacq_rpc_client pyacq_rpc_client; /* connection to one RPC serve
 typedef struct pyacq_proxy pyacq_proxy;           /* reference to an object on an RPC server */
 typedef struct pyacq_future pyacq_future;         /* pending result of an asynchronous call */
 typedef struct pyacq_manager pyacq_manager;       /* a Manager of node groups across hosts */
+typedef struct pyacq_host pyacq_host;             /* a Host server a manager spawns node groups on */
+typedef struct pyacq_nodegroup pyacq_nodegroup;   /* a node group (one process) */
+typedef struct pyacq_node pyacq_node;             /* a node in a node group */
+typedef struct pyacq_stream pyacq_stream;         /* a node's input or output stream */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Library                                                                                  */
@@ -105,14 +126,23 @@ typedef struct pyacq_manager pyacq_manager;       /* a Manager of node groups ac
 PYACQ_API const char *pyacq_version(void);
 
 /* PYACQ_VERSION_NUMBER of the loaded library, to compare with the header's. Thread-safe. */
-PYACQ_API int pyacq_version_number(void);
+PYACQ_API int32_t pyacq_version_number(void);
 
 /* ABI version of the loaded library (the soname suffix). Bindings refuse another ABI. */
-PYACQ_API int pyacq_abi_version(void);
+PYACQ_API int32_t pyacq_abi_version(void);
 
 /* Message of the last failed call on this thread ("" if none). Valid until the next libpyacq
  * call on the same thread; do not free. */
 PYACQ_API const char *pyacq_last_error(void);
+
+/* Exception type of the last failure on this thread: the remote exception's type name for
+ * PYACQ_ERR_REMOTE (e.g. "KeyError"), else the Python exception type the status maps to
+ * ("ValueError", "TimeoutError", ...); "" if none. Same lifetime as pyacq_last_error(). */
+PYACQ_API const char *pyacq_last_error_type(void);
+
+/* Traceback of the last PYACQ_ERR_REMOTE failure on this thread, as the remote peer formatted
+ * it (lines separated by '\n'); "" for local errors. Same lifetime as pyacq_last_error(). */
+PYACQ_API const char *pyacq_last_error_traceback(void);
 
 /* Symbolic name of a status code, e.g. "PYACQ_ERR_DTYPE". Static storage. */
 PYACQ_API const char *pyacq_status_name(int status);
@@ -120,10 +150,11 @@ PYACQ_API const char *pyacq_status_name(int status);
 /* Frees memory the library returned (strings from *_params, *_stats...). NULL is a no-op. */
 PYACQ_API void pyacq_free(void *ptr);
 
-/* Item size in bytes of a dtype string. Errors: PYACQ_ERR_DTYPE for unknown dtypes. */
+/* Item size in bytes of a dtype string. Thread-safe. Errors: PYACQ_ERR_DTYPE (unknown dtype). */
 PYACQ_API int pyacq_dtype_itemsize(const char *dtype, int64_t *itemsize_out);
 
-/* Canonical numpy form (str(dtype)) of a dtype string; free the result with pyacq_free. */
+/* Canonical numpy form (str(dtype)) of a dtype string; free the result with pyacq_free.
+ * Thread-safe. Errors: PYACQ_ERR_DTYPE. */
 PYACQ_API int pyacq_dtype_normalize(const char *dtype, char **canonical_out);
 
 /* ---------------------------------------------------------------------------------------- */
@@ -131,41 +162,48 @@ PYACQ_API int pyacq_dtype_normalize(const char *dtype, char **canonical_out);
 /* ---------------------------------------------------------------------------------------- */
 
 /* Creates an unconfigured output stream. `spec_json` (may be NULL) fixes params that configure
- * may not change, as a node's output spec does, e.g. {"shape": [-1, 16]}. */
+ * may not change, as a node's output spec does, e.g. {"shape": [-1, 16]}.
+ * Errors: PYACQ_ERR_BAD_PARAMS (spec_json). */
 PYACQ_API int pyacq_output_create(pyacq_output **out, const char *spec_json);
 
 /* Configures the stream and binds its socket. `params_json` holds pyacq stream params:
  * protocol ("tcp" | "ipc" | "inproc"), interface, port ("*" = any), transfermode ("plaindata"
  * | "sharedmem"), dtype, shape ([-1, nchan] for variable chunk length), compression ("",
  * "blosc-blosclz", "blosc-lz4"), buffer_size / double / axisorder / fill (sharedmem), and any
- * other key, carried along untouched. Configuring again replaces the socket. */
+ * other key, carried along untouched. Configuring again replaces the socket.
+ * Errors: PYACQ_ERR_BAD_PARAMS (a param contradicts the spec, unknown protocol/transfermode/
+ * compression), PYACQ_ERR_DTYPE, PYACQ_ERR_IO (bind, shared-memory file), PYACQ_ERR_CLOSED. */
 PYACQ_API int pyacq_output_configure(pyacq_output *stream, const char *params_json);
 
 /* The stream's params as JSON (with the actual port and shm_id). Free with pyacq_free. This
- * is what a consumer passes to pyacq_input_connect. */
+ * is what a consumer passes to pyacq_input_connect. Errors: PYACQ_ERR_STATE (not configured). */
 PYACQ_API int pyacq_output_params(pyacq_output *stream, char **params_json_out);
 
 /* Sends one chunk of `ndim` dimensions. `dtype` may be NULL (= the stream dtype) and must
  * otherwise equal it; `strides` may be NULL (C order). `index` is the stream index after this
  * chunk, or -1 for "previous index + shape[0]". The data is copied (or written once into the
- * shared ring) before the call returns: the caller keeps ownership of `data`. */
-PYACQ_API int pyacq_output_send(pyacq_output *stream, const void *data, const char *dtype, int ndim,
+ * shared ring) before the call returns: the caller keeps ownership of `data`.
+ * Errors: PYACQ_ERR_STATE (not configured), PYACQ_ERR_DTYPE (dtype differs), PYACQ_ERR_INVALID_ARGUMENT
+ * (ndim or shape do not match the stream), PYACQ_ERR_IO, PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_output_send(pyacq_output *stream, const void *data, const char *dtype, int32_t ndim,
                                 const int64_t *shape, const int64_t *strides, int64_t index);
 
-/* Index after the last chunk sent. */
+/* Index after the last chunk sent. Errors: none beyond the general ones. */
 PYACQ_API int pyacq_output_last_index(pyacq_output *stream, int64_t *index_out);
 
-/* Number of consumers currently subscribed. */
-PYACQ_API int pyacq_output_subscriber_count(pyacq_output *stream, int *count_out);
+/* Number of consumers currently subscribed. Errors: PYACQ_ERR_STATE (not configured). */
+PYACQ_API int pyacq_output_subscriber_count(pyacq_output *stream, int32_t *count_out);
 
 /* Waits until at least `count` consumers have subscribed, so the first chunks are not lost to
- * ZeroMQ's slow-joiner effect. PYACQ_ERR_TIMEOUT after `timeout_ms`. */
-PYACQ_API int pyacq_output_wait_subscribers(pyacq_output *stream, int count, int timeout_ms);
+ * ZeroMQ's slow-joiner effect. Errors: PYACQ_ERR_TIMEOUT after `timeout_ms`, PYACQ_ERR_STATE. */
+PYACQ_API int pyacq_output_wait_subscribers(pyacq_output *stream, int32_t count, int32_t timeout_ms);
 
-/* Sets the index back to 0 (and a shared ring's header), as a node does when restarted. */
+/* Sets the index back to 0 (and a shared ring's header), as a node does when restarted.
+ * Errors: PYACQ_ERR_CLOSED. */
 PYACQ_API int pyacq_output_reset_index(pyacq_output *stream);
 
-/* Closes the socket and removes the shared-memory file (open readers keep their mapping). */
+/* Closes the socket and removes the shared-memory file (open readers keep their mapping).
+ * Closing twice is a no-op. Errors: none beyond the general ones. */
 PYACQ_API int pyacq_output_close(pyacq_output *stream);
 
 /* Closes if needed and frees the handle. */
@@ -176,51 +214,61 @@ PYACQ_API void pyacq_output_destroy(pyacq_output *stream);
 /* ---------------------------------------------------------------------------------------- */
 
 /* Creates an unconnected input. `spec_json` (may be NULL): protocol, transfermode, shape and
- * dtype in it must match the producer; any other key overrides the producer's value. */
+ * dtype in it must match the producer; any other key overrides the producer's value.
+ * Errors: PYACQ_ERR_BAD_PARAMS (spec_json). */
 PYACQ_API int pyacq_input_create(pyacq_input **out, const char *spec_json);
 
-/* Connects to a producer given its params JSON (from pyacq_output_params or a Python peer). */
+/* Connects to a producer given its params JSON (from pyacq_output_params or a Python peer).
+ * Errors: PYACQ_ERR_BAD_PARAMS (params contradict the spec, missing shm_id...), PYACQ_ERR_DTYPE,
+ * PYACQ_ERR_IO (connect, shared-memory file), PYACQ_ERR_CLOSED. */
 PYACQ_API int pyacq_input_connect(pyacq_input *stream, const char *params_json);
 
-/* The params this input reads with (the producer's, after applying the input spec). */
+/* The params this input reads with (the producer's, after applying the input spec).
+ * Errors: PYACQ_ERR_STATE (not connected). */
 PYACQ_API int pyacq_input_params(pyacq_input *stream, char **params_json_out);
 
-/* Sets *ready to 1 when a chunk is waiting, 0 after `timeout_ms` (-1 waits forever). */
-PYACQ_API int pyacq_input_poll(pyacq_input *stream, int timeout_ms, int *ready);
+/* Sets *ready to true when a chunk is waiting, false after `timeout_ms` (-1 waits forever).
+ * Errors: PYACQ_ERR_STATE (not connected), PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_input_poll(pyacq_input *stream, int32_t timeout_ms, bool *ready);
 
 /* Receives the next chunk, waiting up to `timeout_ms` (-1 = forever; PYACQ_ERR_TIMEOUT after).
  * Sets *index_out to the stream index after the chunk. If `view_out` is not NULL it receives a
  * borrowed view of the data, valid until the next recv/close/destroy on this input; with NULL
  * only the index is read (cheapest for sharedmem). A malformed message returns
- * PYACQ_ERR_MALFORMED for that message; later messages are received normally. */
-PYACQ_API int pyacq_input_recv(pyacq_input *stream, int timeout_ms, int64_t *index_out, pyacq_view *view_out);
+ * PYACQ_ERR_MALFORMED for that message; later messages are received normally.
+ * Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_MALFORMED, PYACQ_ERR_STATE (not connected), PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_input_recv(pyacq_input *stream, int32_t timeout_ms, int64_t *index_out, pyacq_view *view_out);
 
 /* Like pyacq_input_recv, but copies the chunk in C order into `buffer` (`buffer_size` bytes)
  * and describes that copy in `view_out` (which may be NULL). PYACQ_ERR_BUFFER_TOO_SMALL if the
- * chunk does not fit; the chunk is then lost. */
-PYACQ_API int pyacq_input_recv_into(pyacq_input *stream, int timeout_ms, void *buffer, size_t buffer_size,
+ * chunk does not fit; the chunk is then lost. Errors: as pyacq_input_recv, and
+ * PYACQ_ERR_BUFFER_TOO_SMALL. */
+PYACQ_API int pyacq_input_recv_into(pyacq_input *stream, int32_t timeout_ms, void *buffer, size_t buffer_size,
                                     int64_t *index_out, pyacq_view *view_out);
 
-/* Discards every queued chunk; *discarded_out (may be NULL) receives how many. */
+/* Discards every queued chunk; *discarded_out (may be NULL) receives how many.
+ * Errors: PYACQ_ERR_STATE (not connected). */
 PYACQ_API int pyacq_input_empty_queue(pyacq_input *stream, int64_t *discarded_out);
 
 /* Gives the input a private ring buffer that receives every chunk. `options_json` (may be NULL):
- * {"size": N (required), "double": true, "axisorder": null, "fill": null}. */
+ * {"size": N (required), "double": true, "axisorder": null, "fill": null}.
+ * Errors: PYACQ_ERR_BAD_PARAMS, PYACQ_ERR_STATE (not connected), PYACQ_ERR_IO (no memory). */
 PYACQ_API int pyacq_input_set_buffer(pyacq_input *stream, const char *options_json);
 
 /* A new reference to the buffer get_data reads (the private one, or a sharedmem producer's
  * ring, read-only). Release it with pyacq_ringbuffer_destroy; it stays valid after the input
- * is destroyed. PYACQ_ERR_STATE if the input has no buffer. */
+ * is destroyed. Errors: PYACQ_ERR_STATE (the input has no buffer). */
 PYACQ_API int pyacq_input_buffer(pyacq_input *stream, pyacq_ringbuffer **buffer_out);
 
-/* Sets the private buffer's indexes back to 0. */
+/* Sets the private buffer's indexes back to 0. Errors: PYACQ_ERR_STATE (no private buffer). */
 PYACQ_API int pyacq_input_reset_buffer_index(pyacq_input *stream);
 
 /* Counters as JSON: {"chunks_received", "samples_received", "samples_lost",
- * "malformed_messages", "last_error"}. Free with pyacq_free. */
+ * "malformed_messages", "last_error"}. Free with pyacq_free. Errors: none beyond the general ones. */
 PYACQ_API int pyacq_input_stats(pyacq_input *stream, char **stats_json_out);
 
-/* Closes the socket (the handle stays valid). */
+/* Closes the socket (the handle stays valid). Closing twice is a no-op. Errors: none beyond the
+ * general ones. */
 PYACQ_API int pyacq_input_close(pyacq_input *stream);
 
 /* Closes if needed and frees the handle. */
@@ -232,38 +280,43 @@ PYACQ_API void pyacq_input_destroy(pyacq_input *stream);
 
 /* Creates a private ring buffer. `options_json`: {"shape": [N, ...frame dims] (required),
  * "dtype": "float32", "double": true, "axisorder": null, "fill": null}. N is the ring length in
- * samples; fill defaults to NaN for float dtypes and 0 otherwise. */
+ * samples; fill defaults to NaN for float dtypes and 0 otherwise.
+ * Errors: PYACQ_ERR_BAD_PARAMS, PYACQ_ERR_DTYPE, PYACQ_ERR_IO (no memory). */
 PYACQ_API int pyacq_ringbuffer_create(pyacq_ringbuffer **out, const char *options_json);
 
 /* Writes a chunk (axis 0 = samples, the other dims = the frame shape) so that the buffer index
- * becomes `index` (-1 = current + shape[0]); skipped samples are filled. dtype may be NULL. */
-PYACQ_API int pyacq_ringbuffer_new_chunk(pyacq_ringbuffer *buffer, const void *data, const char *dtype, int ndim,
+ * becomes `index` (-1 = current + shape[0]); skipped samples are filled. dtype may be NULL.
+ * Errors: PYACQ_ERR_DTYPE, PYACQ_ERR_INVALID_ARGUMENT (frame shape differs), PYACQ_ERR_INDEX
+ * (index before the current one), PYACQ_ERR_STATE (read-only shared ring). */
+PYACQ_API int pyacq_ringbuffer_new_chunk(pyacq_ringbuffer *buffer, const void *data, const char *dtype, int32_t ndim,
                                          const int64_t *shape, const int64_t *strides, int64_t index);
 
 /* Borrowed view(s) of samples [start, stop). A double ring always yields one view; a single
  * ring yields two when the range crosses the ring's end: `second` then has shape[0] > 0
- * (`second` may be NULL, in which case such a range returns PYACQ_ERR_INDEX: use read). */
+ * (`second` may be NULL, in which case such a range returns PYACQ_ERR_INDEX: use read).
+ * Errors: PYACQ_ERR_INDEX (outside [first_index, index)). */
 PYACQ_API int pyacq_ringbuffer_get_data(pyacq_ringbuffer *buffer, int64_t start, int64_t stop,
                                         pyacq_view *first, pyacq_view *second);
 
 /* Copies samples [start, stop) in C order into `destination` and verifies afterwards that the
- * producer did not overwrite them meanwhile (PYACQ_ERR_OVERRUN if it did): never torn data. */
+ * producer did not overwrite them meanwhile (PYACQ_ERR_OVERRUN if it did): never torn data.
+ * Errors: PYACQ_ERR_INDEX, PYACQ_ERR_OVERRUN, PYACQ_ERR_BUFFER_TOO_SMALL. */
 PYACQ_API int pyacq_ringbuffer_read(pyacq_ringbuffer *buffer, int64_t start, int64_t stop, void *destination,
                                     size_t destination_size);
 
-/* Index of the last sample written + 1. */
+/* Index of the last sample written + 1. Errors: none beyond the general ones. */
 PYACQ_API int pyacq_ringbuffer_index(pyacq_ringbuffer *buffer, int64_t *index_out);
 
-/* Oldest sample still readable (index - length). */
+/* Oldest sample still readable (index - length). Errors: none beyond the general ones. */
 PYACQ_API int pyacq_ringbuffer_first_index(pyacq_ringbuffer *buffer, int64_t *index_out);
 
 /* Layout: ring length in samples, frame shape (up to PYACQ_MAX_NDIM - 1 dims), canonical dtype
  * (free with pyacq_free; pass NULL to skip) and whether it is a double ring. Any out-pointer
- * may be NULL. */
+ * may be NULL. Errors: none beyond the general ones. */
 PYACQ_API int pyacq_ringbuffer_info(pyacq_ringbuffer *buffer, int64_t *length_out, int32_t *frame_ndim_out,
-                                    int64_t *frame_shape_out, char **dtype_out, int *is_double_out);
+                                    int64_t *frame_shape_out, char **dtype_out, bool *is_double_out);
 
-/* Sets both indexes back to 0. PYACQ_ERR_STATE for a read-only shared ring. */
+/* Sets both indexes back to 0. Errors: PYACQ_ERR_STATE (a read-only shared ring). */
 PYACQ_API int pyacq_ringbuffer_reset_index(pyacq_ringbuffer *buffer);
 
 /* Releases this reference. The memory goes away with the last reference. */
@@ -285,157 +338,272 @@ PYACQ_API void pyacq_ringbuffer_destroy(pyacq_ringbuffer *buffer);
 /* ---------------------------------------------------------------------------------------- */
 
 /* Starts an RPC server on its own thread, bound to `address` (NULL = "tcp://127.0.0.1:*").
- * The namespace holds "self"; publish objects with the functions below. */
+ * The namespace holds "self"; publish objects with the functions below.
+ * Errors: PYACQ_ERR_IO (the address cannot be bound). */
 PYACQ_API int pyacq_rpc_server_start(pyacq_rpc_server **out, const char *address);
 
 /* The bound address (e.g. "tcp://127.0.0.1:41231"), what clients connect to. Free with
- * pyacq_free. */
+ * pyacq_free. Errors: none beyond the general ones. */
 PYACQ_API int pyacq_rpc_server_address(pyacq_rpc_server *server, char **address_out);
 
 /* Publishes a stream under `name` so remote peers can get_item it and call its methods
  * (configure, params, send / connect, recv, poll, set_buffer, get_data, close). The server
- * keeps its own reference: the handle may be destroyed afterwards. */
+ * keeps its own reference: the handle may be destroyed afterwards. Errors: none beyond the
+ * general ones. */
 PYACQ_API int pyacq_rpc_server_publish_output(pyacq_rpc_server *server, const char *name, pyacq_output *stream);
 PYACQ_API int pyacq_rpc_server_publish_input(pyacq_rpc_server *server, const char *name, pyacq_input *stream);
 
-/* Publishes a plain value (JSON) under `name`. */
+/* Publishes a plain value (JSON) under `name`. Errors: PYACQ_ERR_BAD_PARAMS (value_json). */
 PYACQ_API int pyacq_rpc_server_publish_value(pyacq_rpc_server *server, const char *name, const char *value_json);
 
 /* Closes the server as a `close` request does: other clients get a disconnect notice. Waits
- * for the server thread to end. */
+ * for the server thread to end (its own thread, no peer). Stopping twice is a no-op.
+ * Errors: none beyond the general ones. */
 PYACQ_API int pyacq_rpc_server_stop(pyacq_rpc_server *server);
 
 /* Stops the server if needed and frees the handle. */
 PYACQ_API void pyacq_rpc_server_destroy(pyacq_rpc_server *server);
 
 /* Connects to the RPC server at `address` and checks that it answers (ping loop, up to
- * `timeout_ms`; PYACQ_ERR_TIMEOUT otherwise). */
-PYACQ_API int pyacq_rpc_client_create(pyacq_rpc_client **out, const char *address, int timeout_ms);
+ * `timeout_ms`). Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_IO (bad address). */
+PYACQ_API int pyacq_rpc_client_create(pyacq_rpc_client **out, const char *address, int32_t timeout_ms);
 
-/* A proxy to the namespace entry `name` ("self", "manager", "host", "nodegroup"...). */
-PYACQ_API int pyacq_rpc_client_get_item(pyacq_rpc_client *client, const char *name, pyacq_proxy **proxy_out);
+/* A proxy to the namespace entry `name` ("self", "manager", "host", "nodegroup"...).
+ * Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE (KeyError for an unknown name), PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_rpc_client_get_item(pyacq_rpc_client *client, const char *name, int32_t timeout_ms,
+                                        pyacq_proxy **proxy_out);
 
-/* A proxy to a module the server exposes (e.g. "time", "pyacq.core.stream"). */
-PYACQ_API int pyacq_rpc_client_import(pyacq_rpc_client *client, const char *module, pyacq_proxy **proxy_out);
+/* A proxy to a module the server exposes (e.g. "time", "pyacq.core.stream").
+ * Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE (ImportError), PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_rpc_client_import(pyacq_rpc_client *client, const char *module, int32_t timeout_ms,
+                                      pyacq_proxy **proxy_out);
 
-/* Asks the server to close (its other clients get a disconnect notice). */
-PYACQ_API int pyacq_rpc_client_close_server(pyacq_rpc_client *client);
+/* Asks the server to close (its other clients get a disconnect notice).
+ * Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_rpc_client_close_server(pyacq_rpc_client *client, int32_t timeout_ms);
 
 /* Frees the handle (the server is not affected). */
 PYACQ_API void pyacq_rpc_client_destroy(pyacq_rpc_client *client);
 
-/* A new proxy for `proxy.name` (nothing is sent). */
+/* A new proxy for `proxy.name` (nothing is sent). Errors: none beyond the general ones. */
 PYACQ_API int pyacq_proxy_attr(pyacq_proxy *proxy, const char *name, pyacq_proxy **proxy_out);
 
 /* Calls the designated method with positional `args_json` (a JSON array, NULL = []) and
  * keyword `kwargs_json` (a JSON object, NULL = {}), waiting up to `timeout_ms` (-1 = forever).
  * The result (values by value, objects as proxy maps) is returned as JSON in *result_json_out
  * (may be NULL to ignore it). Remote exceptions return PYACQ_ERR_REMOTE with the remote
- * exception type and message in pyacq_last_error(). */
-PYACQ_API int pyacq_proxy_call(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json, int timeout_ms,
+ * exception's type in pyacq_last_error_type() and its traceback in pyacq_last_error_traceback().
+ * Errors: PYACQ_ERR_BAD_PARAMS (args/kwargs JSON), PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE,
+ * PYACQ_ERR_CLOSED (the server has gone). */
+PYACQ_API int pyacq_proxy_call(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json, int32_t timeout_ms,
                                char **result_json_out);
 
-/* Like pyacq_proxy_call but always returns a proxy to the result. */
-PYACQ_API int pyacq_proxy_call_proxy(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json, int timeout_ms,
+/* Like pyacq_proxy_call but always returns a proxy to the result. Errors: as pyacq_proxy_call. */
+PYACQ_API int pyacq_proxy_call_proxy(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json, int32_t timeout_ms,
                                      pyacq_proxy **result_out);
 
-/* Sends the call and returns at once with a future (wait on it from this thread). */
+/* Sends the call and returns at once with a future (wait on it from this thread).
+ * Errors: PYACQ_ERR_BAD_PARAMS, PYACQ_ERR_CLOSED. */
 PYACQ_API int pyacq_proxy_call_async(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json,
                                      pyacq_future **future_out);
 
-/* Sends the call without asking for a reply (req_id -1). */
+/* Sends the call without asking for a reply (req_id -1). Errors: PYACQ_ERR_BAD_PARAMS, PYACQ_ERR_CLOSED. */
 PYACQ_API int pyacq_proxy_call_nowait(pyacq_proxy *proxy, const char *args_json, const char *kwargs_json);
 
 /* Waits up to `timeout_ms` (-1 = forever) for the result; PYACQ_ERR_TIMEOUT leaves the future
- * pending (wait again later). *result_json_out may be NULL. */
-PYACQ_API int pyacq_future_wait(pyacq_future *future, int timeout_ms, char **result_json_out);
+ * pending (wait again later). *result_json_out may be NULL. Errors: PYACQ_ERR_TIMEOUT,
+ * PYACQ_ERR_REMOTE, PYACQ_ERR_CLOSED, PYACQ_ERR_STATE (waited from another thread). */
+PYACQ_API int pyacq_future_wait(pyacq_future *future, int32_t timeout_ms, char **result_json_out);
 
-/* 1 if the result (or error) has arrived, else 0. Reads pending replies without waiting. */
-PYACQ_API int pyacq_future_done(pyacq_future *future, int *done_out);
+/* true if the result (or error) has arrived. Reads pending replies without waiting.
+ * Errors: none beyond the general ones. */
+PYACQ_API int pyacq_future_done(pyacq_future *future, bool *done_out);
 
 PYACQ_API void pyacq_future_destroy(pyacq_future *future);
 
-/* The designated object by value (e.g. an output's "params"), as JSON. */
-PYACQ_API int pyacq_proxy_get_value(pyacq_proxy *proxy, int timeout_ms, char **value_json_out);
+/* The designated object by value (e.g. an output's "params"), as JSON.
+ * Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE, PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_proxy_get_value(pyacq_proxy *proxy, int32_t timeout_ms, char **value_json_out);
 
 /* Releases this proxy's reference on the server (pyacq's _delete); the handle stays to be
- * destroyed. */
-PYACQ_API int pyacq_proxy_delete(pyacq_proxy *proxy);
+ * destroyed. Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_proxy_delete(pyacq_proxy *proxy, int32_t timeout_ms);
 
-/* The proxy as its JSON marker map (rpc_addr, obj_id, ref_id, type_str, attributes). */
+/* The proxy as its JSON marker map (rpc_addr, obj_id, ref_id, type_str, attributes).
+ * Errors: none beyond the general ones. */
 PYACQ_API int pyacq_proxy_to_json(pyacq_proxy *proxy, char **json_out);
 
-/* A proxy handle from a proxy marker map found in a result. */
+/* A proxy handle from a proxy marker map found in a result. Errors: PYACQ_ERR_BAD_PARAMS. */
 PYACQ_API int pyacq_proxy_from_json(const char *proxy_json, pyacq_proxy **proxy_out);
 
 /* Frees the handle only (the remote object is not affected; see pyacq_proxy_delete). */
 PYACQ_API void pyacq_proxy_destroy(pyacq_proxy *proxy);
 
 /* Connects an input stream to a remote output stream given by proxy (its params are fetched
- * by value, as pyacq's InputStream.connect does). */
-PYACQ_API int pyacq_input_connect_proxy(pyacq_input *stream, pyacq_proxy *output);
+ * by value within `timeout_ms`, as pyacq's InputStream.connect does). Errors: as
+ * pyacq_input_connect, and PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
+PYACQ_API int pyacq_input_connect_proxy(pyacq_input *stream, pyacq_proxy *output, int32_t timeout_ms);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Distributed graphs: Manager, Host, NodeGroup, Node (PROTOCOL §5, §7, §14)                  */
 /*                                                                                          */
-/* Node groups, nodes and their streams are reached through pyacq_proxy handles, so every   */
-/* proxy function above works on them too. Node group processes are `pyacq-nodegroup`      */
-/* executables found next to the running program, or at $PYACQ_NODEGROUP_EXECUTABLE.        */
+/* Hosts, node groups, nodes and their streams have handle types of their own; each can be  */
+/* turned into a generic pyacq_proxy (for any method of PROTOCOL §7) and back. Node group   */
+/* processes are `pyacq-nodegroup` executables found next to the running program, or at     */
+/* $PYACQ_NODEGROUP_EXECUTABLE. Every call here may also return PYACQ_ERR_REMOTE (the peer  */
+/* raised: see pyacq_last_error_type), PYACQ_ERR_TIMEOUT and PYACQ_ERR_CLOSED (the peer     */
+/* process has gone).                                                                       */
 /* ---------------------------------------------------------------------------------------- */
 
-/* Creates a Manager. mode "local": in this process (served by an RPC thread, with a log
- * server printing the node groups' log records to stderr); "rpc": in a spawned child process
- * named manager_proc. */
-PYACQ_API int pyacq_manager_create(pyacq_manager **out, const char *mode);
+/* Creates a Manager. mode "local" (or NULL): in this process (served by an RPC thread, with a
+ * log server printing the node groups' log records to stderr); "rpc": in a spawned child
+ * process named manager_proc, waiting up to `timeout_ms` for it to start.
+ * Errors: PYACQ_ERR_INVALID_ARGUMENT (unknown mode), PYACQ_ERR_IO (sockets, spawning). */
+PYACQ_API int pyacq_manager_create(pyacq_manager **out, const char *mode, int32_t timeout_ms);
 
-/* A proxy to the Manager itself (for any method of PROTOCOL §7.2). */
+/* A proxy to the Manager itself (for any method of PROTOCOL §7.2). Destroy it separately.
+ * Errors: PYACQ_ERR_CLOSED. */
 PYACQ_API int pyacq_manager_proxy(pyacq_manager *manager, pyacq_proxy **proxy_out);
 
-/* Connects to the Host served at `address` (a `pyacq-host` or a Python host_server) and
- * returns a proxy to it (pyacq's get_host). */
-PYACQ_API int pyacq_manager_add_host(pyacq_manager *manager, const char *address, pyacq_proxy **host_out);
+/* Connects to the Host served at `address` (a `pyacq-host` or a Python host_server) as
+ * pyacq's get_host does. Errors: PYACQ_ERR_CLOSED, PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
+PYACQ_API int pyacq_manager_add_host(pyacq_manager *manager, const char *address, int32_t timeout_ms,
+                                     pyacq_host **host_out);
 
 /* Spawns a node group process named `name` (NULL = automatic) on the host at `host_address`
  * (NULL = the manager's own machine). `options_json` (may be NULL) is passed to the Host, e.g.
- * {"executable": "/path/to/pyacq-nodegroup"}. */
+ * {"executable": "/path/to/pyacq-nodegroup"}.
+ * Errors: PYACQ_ERR_BAD_PARAMS (options_json), PYACQ_ERR_CLOSED, PYACQ_ERR_TIMEOUT,
+ * PYACQ_ERR_REMOTE (e.g. the process failed to start). */
 PYACQ_API int pyacq_manager_create_nodegroup(pyacq_manager *manager, const char *name, const char *host_address,
-                                             const char *options_json, pyacq_proxy **nodegroup_out);
+                                             const char *options_json, int32_t timeout_ms,
+                                             pyacq_nodegroup **nodegroup_out);
 
-/* JSON array of proxies to the live node groups. Free with pyacq_free. */
-PYACQ_API int pyacq_manager_list_nodegroups(pyacq_manager *manager, char **json_out);
+/* JSON array of proxy maps of the live node groups (turn one into a handle with
+ * pyacq_proxy_from_json then pyacq_nodegroup_from_proxy). Free with pyacq_free.
+ * Errors: PYACQ_ERR_CLOSED, PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
+PYACQ_API int pyacq_manager_list_nodegroups(pyacq_manager *manager, int32_t timeout_ms, char **json_out);
 
-PYACQ_API int pyacq_manager_start_all_nodes(pyacq_manager *manager);
-PYACQ_API int pyacq_manager_stop_all_nodes(pyacq_manager *manager);
+/* Starts / stops every node of every node group. Errors: as list_nodegroups. */
+PYACQ_API int pyacq_manager_start_all_nodes(pyacq_manager *manager, int32_t timeout_ms);
+PYACQ_API int pyacq_manager_stop_all_nodes(pyacq_manager *manager, int32_t timeout_ms);
 
-/* Closes every node group (their processes exit) and, in "rpc" mode, the manager process. */
-PYACQ_API int pyacq_manager_close(pyacq_manager *manager);
+/* Closes every node group (their processes exit) and, in "rpc" mode, the manager process;
+ * each peer gets at most `timeout_ms`. Later calls return PYACQ_ERR_CLOSED. Closing twice is
+ * a no-op. Errors: none beyond the general ones (a peer that does not answer is killed). */
+PYACQ_API int pyacq_manager_close(pyacq_manager *manager, int32_t timeout_ms);
 
-/* Closes if needed and frees the handle. */
+/* Closes if needed (with a 5 s timeout per peer) and frees the handle. */
 PYACQ_API void pyacq_manager_destroy(pyacq_manager *manager);
 
-/* Creates a node of a registered type (e.g. "NumpyDeviceBuffer") in a node group. */
-PYACQ_API int pyacq_nodegroup_create_node(pyacq_proxy *nodegroup, const char *type_name, const char *node_name,
-                                          pyacq_proxy **node_out);
+/* Generic proxy of a host (for any method of PROTOCOL §7.3). Errors: none beyond the general ones. */
+PYACQ_API int pyacq_host_proxy(pyacq_host *host, pyacq_proxy **proxy_out);
+PYACQ_API void pyacq_host_destroy(pyacq_host *host);
 
-/* Node types registered in this process, as a JSON array of names. Free with pyacq_free. */
+/* Creates a node of a registered type (e.g. "NumpyDeviceBuffer") in a node group; `node_name`
+ * may be NULL. Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE (e.g. KeyError for an unknown type,
+ * ValueError for a name in use), PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_nodegroup_create_node(pyacq_nodegroup *nodegroup, const char *type_name, const char *node_name,
+                                          int32_t timeout_ms, pyacq_node **node_out);
+
+/* Closes the node group's nodes and ends its process. Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
+PYACQ_API int pyacq_nodegroup_close(pyacq_nodegroup *nodegroup, int32_t timeout_ms);
+
+/* Conversions between a node group handle and a generic proxy (no message is sent; the proxy
+ * is not checked to designate a node group). Errors: none beyond the general ones. */
+PYACQ_API int pyacq_nodegroup_proxy(pyacq_nodegroup *nodegroup, pyacq_proxy **proxy_out);
+PYACQ_API int pyacq_nodegroup_from_proxy(pyacq_proxy *proxy, pyacq_nodegroup **nodegroup_out);
+
+/* Frees the handle only (the process keeps running: see pyacq_nodegroup_close). */
+PYACQ_API void pyacq_nodegroup_destroy(pyacq_nodegroup *nodegroup);
+
+/* Creates a node of a registered type (`type_name`, e.g. "SosFilter") in this process: a local
+ * node. It has the surface of a node in a node group (configure, pyacq_node_output / _input,
+ * initialize, start, stop, close, pyacq_node_call, pyacq_node_get); its work runs on its own
+ * threads and its streams are ordinary streams, so it connects to nodes in any process and to
+ * original pyacq peers. `node_name` may be NULL (= the type name). The node is closed when its
+ * handle is destroyed. Errors: PYACQ_ERR_BAD_PARAMS (unknown type: the message lists the types). */
+PYACQ_API int pyacq_node_create_local(const char *type_name, const char *node_name, pyacq_node **node_out);
+
+/* Whether the node lives in this process. Errors: none beyond the general ones. */
+PYACQ_API int pyacq_node_is_local(pyacq_node *node, bool *is_local_out);
+
+/* Calls a method of the node designated by a dotted path (e.g. "set_coefficients",
+ * "params.__setitem__", "running") with positional `args_json` (a JSON array, NULL = []) and
+ * keyword `kwargs_json` (NULL = {}); the result as JSON in *result_json_out (may be NULL).
+ * Errors: PYACQ_ERR_BAD_PARAMS (JSON). A node that refuses the call reports its exception type
+ * in pyacq_last_error_type() (e.g. "AttributeError" for an unknown method, "RuntimeError" for
+ * a call in the wrong state): with PYACQ_ERR_REMOTE for a node in a node group, with the
+ * matching local status (PYACQ_ERR_INVALID_ARGUMENT, PYACQ_ERR_STATE...) for a local node.
+ * Also PYACQ_ERR_TIMEOUT and PYACQ_ERR_CLOSED for a node in a node group. */
+PYACQ_API int pyacq_node_call(pyacq_node *node, const char *method, const char *args_json, const char *kwargs_json,
+                              int32_t timeout_ms, char **result_json_out);
+
+/* The node attribute designated by a dotted path (e.g. "stack", "total_trig", "params"), by
+ * value as JSON. Free with pyacq_free. Errors: as pyacq_node_call. */
+PYACQ_API int pyacq_node_get(pyacq_node *node, const char *attribute, int32_t timeout_ms, char **value_json_out);
+
+/* Node types registered in this process, as a JSON array of names. Free with pyacq_free.
+ * Errors: none beyond the general ones. */
 PYACQ_API int pyacq_list_node_types(char **json_out);
 
-/* Node lifecycle. `kwargs_json` holds the node's configure keywords (may be NULL). */
-PYACQ_API int pyacq_node_configure(pyacq_proxy *node, const char *kwargs_json);
-PYACQ_API int pyacq_node_initialize(pyacq_proxy *node);
-PYACQ_API int pyacq_node_start(pyacq_proxy *node);
-PYACQ_API int pyacq_node_stop(pyacq_proxy *node);
-PYACQ_API int pyacq_node_close(pyacq_proxy *node);
+/* Node lifecycle (PROTOCOL §7.5), for local nodes and nodes in node groups. `kwargs_json`
+ * holds the node's configure keywords (may be NULL). Errors: PYACQ_ERR_BAD_PARAMS (kwargs_json
+ * is not a JSON object, or a local node's bad parameter), PYACQ_ERR_STATE (a local node called in
+ * the wrong state), PYACQ_ERR_REMOTE (a node in a node group refused: see pyacq_last_error_type,
+ * e.g. RuntimeError when started before initialize), PYACQ_ERR_TIMEOUT, PYACQ_ERR_CLOSED. */
+PYACQ_API int pyacq_node_configure(pyacq_node *node, const char *kwargs_json, int32_t timeout_ms);
+PYACQ_API int pyacq_node_initialize(pyacq_node *node, int32_t timeout_ms);
+PYACQ_API int pyacq_node_start(pyacq_node *node, int32_t timeout_ms);
+PYACQ_API int pyacq_node_stop(pyacq_node *node, int32_t timeout_ms);
+PYACQ_API int pyacq_node_close(pyacq_node *node, int32_t timeout_ms);
 
-/* A proxy to a node's output / input stream `name` (NULL: the node's only one). */
-PYACQ_API int pyacq_node_output(pyacq_proxy *node, const char *name, pyacq_proxy **stream_out);
-PYACQ_API int pyacq_node_input(pyacq_proxy *node, const char *name, pyacq_proxy **stream_out);
+/* The node's output / input stream `name` (NULL: the node's only one). Errors: as above, and
+ * PYACQ_ERR_REMOTE (KeyError) for an unknown name. */
+PYACQ_API int pyacq_node_output(pyacq_node *node, const char *name, int32_t timeout_ms, pyacq_stream **stream_out);
+PYACQ_API int pyacq_node_input(pyacq_node *node, const char *name, int32_t timeout_ms, pyacq_stream **stream_out);
 
-/* Configures a remote output stream with stream params. */
-PYACQ_API int pyacq_stream_configure(pyacq_proxy *output, const char *params_json);
+/* Conversions between a node handle and a generic proxy (no message is sent; a local node has
+ * no proxy: PYACQ_ERR_STATE). Errors: none beyond the general ones. */
+PYACQ_API int pyacq_node_proxy(pyacq_node *node, pyacq_proxy **proxy_out);
+PYACQ_API int pyacq_node_from_proxy(pyacq_proxy *proxy, pyacq_node **node_out);
 
-/* Connects a remote input stream to a (remote) output stream. */
-PYACQ_API int pyacq_stream_connect(pyacq_proxy *input, pyacq_proxy *output);
+/* Frees the handle. A node in a node group lives on there; a local node is closed. */
+PYACQ_API void pyacq_node_destroy(pyacq_node *node);
+
+/* Configures a node's output stream (local or remote) with stream params (see
+ * pyacq_output_configure).
+ * Errors: PYACQ_ERR_BAD_PARAMS (params_json), PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
+PYACQ_API int pyacq_stream_configure(pyacq_stream *output, const char *params_json, int32_t timeout_ms);
+
+/* Connects a node's input stream to an output stream of any node, in any process (a remote
+ * output's params are fetched by value). Errors: as configure, and PYACQ_ERR_STATE (the output
+ * is not configured). */
+PYACQ_API int pyacq_stream_connect(pyacq_stream *input, pyacq_stream *output, int32_t timeout_ms);
+
+/* The stream's params as JSON (what pyacq_input_connect takes). Free with pyacq_free.
+ * Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
+PYACQ_API int pyacq_stream_params(pyacq_stream *stream, int32_t timeout_ms, char **params_json_out);
+
+/* Connects a local input to a node's output stream. Errors: PYACQ_ERR_STATE (the output is not
+ * configured), PYACQ_ERR_BAD_PARAMS, PYACQ_ERR_IO, PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE. */
+PYACQ_API int pyacq_input_connect_stream(pyacq_input *stream, pyacq_stream *output, int32_t timeout_ms);
+
+/* A local node's stream as an ordinary stream handle (send, recv, params...). The handle is
+ * borrowed: pyacq_output_destroy / pyacq_input_destroy on it release the handle only, the node
+ * keeps its stream open (pyacq_*_close would close it).
+ * *output_out is set for an output, *input_out for an input (either may be NULL when the
+ * caller knows which it is). Errors: PYACQ_ERR_STATE (the stream lives in another process),
+ * PYACQ_ERR_INVALID_ARGUMENT (the out-pointer for that kind is NULL). */
+PYACQ_API int pyacq_stream_local(pyacq_stream *stream, pyacq_output **output_out, pyacq_input **input_out);
+
+/* Conversions between a stream handle and a generic proxy (no message is sent; a local node's
+ * stream has no proxy: PYACQ_ERR_STATE). Errors: none beyond the general ones. */
+PYACQ_API int pyacq_stream_proxy(pyacq_stream *stream, pyacq_proxy **proxy_out);
+PYACQ_API int pyacq_stream_from_proxy(pyacq_proxy *proxy, pyacq_stream **stream_out);
+
+/* Frees the handle only. */
+PYACQ_API void pyacq_stream_destroy(pyacq_stream *stream);
 
 #ifdef __cplusplus
 }

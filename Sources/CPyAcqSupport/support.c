@@ -6,16 +6,25 @@
 
 // The C ABI's per-thread last error. Kept in C because Swift has no thread-local storage
 // without Foundation. Prefixed libpyacq_ (not pyacq_) so the export map keeps it private.
+// The last failure of this thread: message, exception type, remote traceback.
 static __thread char *last_error = NULL;
+static __thread char *last_error_type = NULL;
+static __thread char *last_error_traceback = NULL;
 
-void libpyacq_set_last_error(const char *message) {
-    free(last_error);
-    last_error = message ? strdup(message) : NULL;
+static void replace(char **slot, const char *text) {
+    free(*slot);
+    *slot = text ? strdup(text) : NULL;
 }
 
-const char *libpyacq_last_error(void) {
-    return last_error ? last_error : "";
+void libpyacq_set_last_error(const char *message, const char *type, const char *traceback) {
+    replace(&last_error, message);
+    replace(&last_error_type, type);
+    replace(&last_error_traceback, traceback);
 }
+
+const char *libpyacq_last_error(void) { return last_error ? last_error : ""; }
+const char *libpyacq_last_error_type(void) { return last_error_type ? last_error_type : ""; }
+const char *libpyacq_last_error_traceback(void) { return last_error_traceback ? last_error_traceback : ""; }
 
 // pthread_setname_np needs _GNU_SOURCE, which Swift's Glibc module does not define.
 void libpyacq_set_thread_name(const char *name) {

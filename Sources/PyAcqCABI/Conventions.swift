@@ -1,6 +1,8 @@
 import CPyAcqHeader
 import CPyAcqSupport
 import PyAcqCore
+import PyAcqProcess
+import PyAcqRPC
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,13 +11,15 @@ import Glibc
 // checks, JSON in/out and view filling. Every exported function goes through `abiCall`.
 
 /// Runs `body`, turning a thrown PyAcqError into its status code and the thread's last error.
+/// The first call wires the runtime (a no-op afterwards).
 @inline(__always)
 func abiCall(_ body: () throws(PyAcqError) -> Void) -> Int32 {
+    PyAcqRuntime.bootstrap()
     do {
         try body()
         return 0
     } catch {
-        libpyacq_set_last_error(error.message)
+        libpyacq_set_last_error(error.message, error.exceptionType, error.traceback)
         return error.code.rawValue
     }
 }
@@ -31,11 +35,24 @@ func string(_ text: UnsafePointer<CChar>?, _ name: String) throws(PyAcqError) ->
     return s
 }
 
-/// A JSON object argument; NULL or "" mean an empty object.
-func jsonObject(_ text: UnsafePointer<CChar>?, _ what: String) throws(PyAcqError) -> ValueMap {
-    guard let text, text.pointee != 0 else { return [:] }
+/// Whether a JSON argument may carry pyacq's marker maps (ndarray, bytes, proxy...: PROTOCOL
+/// §3.3). Values bound for a remote peer may; local params and options are plain JSON.
+enum JSONMarkers { case allowed, plainJSON }
+
+/// The one decoder of JSON arguments; NULL or "" give `fallback`.
+func jsonArgument(_ text: UnsafePointer<CChar>?, _ what: String, markers: JSONMarkers, default fallback: Value) throws(PyAcqError) -> Value {
+    guard let text, text.pointee != 0 else { return fallback }
     guard let s = String(validatingCString: text) else { throw PyAcqError(.invalidArgument, "\(what) is not valid UTF-8") }
-    guard case .map(let map) = try Value.fromJSON(s, what: what) else {
+    switch markers {
+    case .plainJSON: return try Value.fromJSON(s, what: what)
+    case .allowed:
+        do { return try Serializer.json.decode(Array(s.utf8)) } catch { throw PyAcqError(.badParams, "\(what): \(error.message)") }
+    }
+}
+
+/// A JSON object argument; NULL or "" mean an empty object.
+func jsonObject(_ text: UnsafePointer<CChar>?, _ what: String, markers: JSONMarkers = .plainJSON) throws(PyAcqError) -> ValueMap {
+    guard case .map(let map) = try jsonArgument(text, what, markers: markers, default: .map([:])) else {
         throw PyAcqError(.badParams, "\(what) must be a JSON object")
     }
     return map
@@ -52,36 +69,57 @@ func returnJSON(_ map: ValueMap, _ out: UnsafeMutablePointer<UnsafeMutablePointe
     try returnString(try Value.map(map).jsonText(), out)
 }
 
+/// A value bound for C as JSON with pyacq's marker maps (ndarray, bytes, proxy: PROTOCOL §3.3).
+func returnWireJSON(_ value: Value, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) throws(PyAcqError) {
+    try returnString(String(decoding: try Serializer.json.encode(value), as: UTF8.self), out)
+}
+
 // MARK: handles
 
-/// Live handles, so a destroyed or foreign pointer is reported instead of crashing the host.
+/// Live handles. A handle is an id, never a pointer to the object, and ids are never reused: a
+/// destroyed, foreign or mistyped handle is reported (PYACQ_ERR_HANDLE) instead of crashing the
+/// host process or silently reaching whatever object took its place.
 enum HandleRegistry {
-    nonisolated(unsafe) private static var live = Set<UInt>()
+    /// `owned`: the handle owns its object (destroying it closes the object); a borrowed handle
+    /// (a local node's stream) only refers to an object something else owns.
+    nonisolated(unsafe) private static var live: [UInt: (object: AnyObject, owned: Bool)] = [:]
+    nonisolated(unsafe) private static var nextId: UInt = 0
     private static let lock = Lock()
 
-    static func register(_ object: AnyObject) -> OpaquePointer {
-        let pointer = Unmanaged.passRetained(object).toOpaque()
-        lock.withLock { _ = live.insert(UInt(bitPattern: pointer)) }
-        return OpaquePointer(pointer)
+    static func register(_ object: AnyObject, owned: Bool = true) -> OpaquePointer {
+        lock.withLock {
+            // Ids step by 16 and start high, so a small integer or a real pointer is never one.
+            nextId = nextId == 0 ? 0x7a00_0000_0000 : nextId + 16
+            live[nextId] = (object, owned)
+            return OpaquePointer(bitPattern: nextId)!
+        }
     }
 
     static func resolve<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, _ what: String) throws(PyAcqError) -> T {
-        guard let handle else { throw PyAcqError(.invalidArgument, "\(what) handle is NULL") }
-        let raw = UnsafeRawPointer(handle)
-        let known = lock.withLock { live.contains(UInt(bitPattern: raw)) }
-        guard known, let object = Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() as? T else {
-            throw PyAcqError(.invalidArgument, "\(what) handle is invalid or was already destroyed")
+        guard let handle else { throw PyAcqError(.handle, "\(what) handle is NULL") }
+        let object = lock.withLock { live[UInt(bitPattern: handle)]?.object }
+        guard let object else { throw PyAcqError(.handle, "\(what) handle is invalid or was already destroyed") }
+        guard let typed = object as? T else {
+            throw PyAcqError(.handle, "wrong handle kind: expected a \(what) handle, got a \(kindName(of: object)) handle")
         }
-        return object
+        return typed
     }
 
-    static func release(_ handle: OpaquePointer?) {
-        guard let handle else { return }
-        let raw = UnsafeRawPointer(handle)
-        let removed = lock.withLock { live.remove(UInt(bitPattern: raw)) != nil }
-        if removed { Unmanaged<AnyObject>.fromOpaque(raw).release() }
+    /// Forgets the handle; returns its object when the handle owned it (for the caller to close).
+    @discardableResult
+    static func release(_ handle: OpaquePointer?) -> AnyObject? {
+        guard let handle else { return nil }
+        guard let entry = lock.withLock({ live.removeValue(forKey: UInt(bitPattern: handle)) }), entry.owned else { return nil }
+        return entry.object
+    }
+
+    private static func kindName(of object: AnyObject) -> String {
+        (object as? NamedHandle).map { type(of: $0).handleKind } ?? String(describing: type(of: object))
     }
 }
+
+/// A handle class that names its kind in error messages ("node group", "node"...).
+protocol NamedHandle: AnyObject { static var handleKind: String { get } }
 
 // MARK: arrays
 

@@ -24,18 +24,16 @@ public func pyacq_abi_version() -> Int32 { PYACQ_ABI_VERSION }
 @c @implementation
 public func pyacq_last_error() -> UnsafePointer<CChar>! { libpyacq_last_error() }
 
+@c @implementation
+public func pyacq_last_error_type() -> UnsafePointer<CChar>! { libpyacq_last_error_type() }
+
+@c @implementation
+public func pyacq_last_error_traceback() -> UnsafePointer<CChar>! { libpyacq_last_error_traceback() }
+
+/// Static C strings for pyacq_status_name, built once from PyAcqError.Code (the Swift status table).
 nonisolated(unsafe) private let statusNames: [Int32: UnsafePointer<CChar>] = {
-    let names: [(pyacq_status, String)] = [
-        (PYACQ_OK, "PYACQ_OK"), (PYACQ_ERR_INVALID_ARGUMENT, "PYACQ_ERR_INVALID_ARGUMENT"),
-        (PYACQ_ERR_BAD_PARAMS, "PYACQ_ERR_BAD_PARAMS"), (PYACQ_ERR_DTYPE, "PYACQ_ERR_DTYPE"),
-        (PYACQ_ERR_STATE, "PYACQ_ERR_STATE"), (PYACQ_ERR_TIMEOUT, "PYACQ_ERR_TIMEOUT"),
-        (PYACQ_ERR_IO, "PYACQ_ERR_IO"), (PYACQ_ERR_MALFORMED, "PYACQ_ERR_MALFORMED"),
-        (PYACQ_ERR_INDEX, "PYACQ_ERR_INDEX"), (PYACQ_ERR_BUFFER_TOO_SMALL, "PYACQ_ERR_BUFFER_TOO_SMALL"),
-        (PYACQ_ERR_OVERRUN, "PYACQ_ERR_OVERRUN"), (PYACQ_ERR_CLOSED, "PYACQ_ERR_CLOSED"),
-        (PYACQ_ERR_REMOTE, "PYACQ_ERR_REMOTE"), (PYACQ_ERR_INTERNAL, "PYACQ_ERR_INTERNAL"),
-    ]
-    var table: [Int32: UnsafePointer<CChar>] = [:]
-    for (code, name) in names { table[code.rawValue] = UnsafePointer(strdup(name)!) }
+    var table: [Int32: UnsafePointer<CChar>] = [PYACQ_OK.rawValue: UnsafePointer(strdup("PYACQ_OK")!)]
+    for code in PyAcqError.Code.all { table[code.rawValue] = UnsafePointer(strdup(code.name)!) }
     return table
 }()
 nonisolated(unsafe) private let unknownStatus: UnsafePointer<CChar> = UnsafePointer(strdup("PYACQ_UNKNOWN_STATUS")!)

@@ -4,32 +4,32 @@ import PyAcqRPC
 
 // The RPC part of the ABI: servers on their own threads, per-thread clients, proxies, futures.
 
-/// A server plus the thread that runs it.
-final class ServerHandle {
+/// A server running on a thread of its own.
+final class ServerHandle: NamedHandle {
+    static let handleKind = "RPC server"
     let server: RPCServer
     init(_ server: RPCServer) { self.server = server }
-
-    func stop() {
-        guard !server.isClosed else { return }
-        try? RPCClient.forThread(server.address).closeServer()
-        server.join()
-    }
 }
 
 /// A client is an address: each calling thread gets its own connection (ZeroMQ sockets
 /// never change threads).
-final class ClientHandle {
+final class ClientHandle: NamedHandle {
+    static let handleKind = "RPC client"
     let address: String
     init(_ address: String) { self.address = address }
-    func client() throws(PyAcqError) -> RPCClient { try RPCClient.forThread(address) }
+    func client(connectTimeoutMs: Int = 1000) throws(PyAcqError) -> RPCClient {
+        try RPCClient.forThread(address, connectTimeoutMs: connectTimeoutMs)
+    }
 }
 
-final class ProxyHandle {
+final class ProxyHandle: NamedHandle {
+    static let handleKind = "proxy"
     let proxy: ObjectProxy
     init(_ proxy: ObjectProxy) { self.proxy = proxy }
 }
 
-final class FutureHandle {
+final class FutureHandle: NamedHandle {
+    static let handleKind = "future"
     let future: RPCFuture
     init(_ future: RPCFuture) { self.future = future }
 }
@@ -44,25 +44,17 @@ private func proxyHandle(_ h: OpaquePointer?) throws(PyAcqError) -> ObjectProxy 
     try HandleRegistry.resolve(h, as: ProxyHandle.self, "proxy").proxy
 }
 
-private func jsonValue(_ text: UnsafePointer<CChar>?, _ what: String, default fallback: Value) throws(PyAcqError) -> Value {
-    guard let text, text.pointee != 0 else { return fallback }
-    guard let s = String(validatingCString: text) else { throw PyAcqError(.invalidArgument, "\(what) is not valid UTF-8") }
-    do { return try Serializer.json.decode(Array(s.utf8)) } catch { throw PyAcqError(.badParams, "\(what): \(error.message)") }
-}
-
 private func callArguments(_ args: UnsafePointer<CChar>?, _ kwargs: UnsafePointer<CChar>?) throws(PyAcqError) -> ([Value], ValueMap) {
-    guard case .array(let a) = try jsonValue(args, "args_json", default: .array([])) else {
+    guard case .array(let a) = try jsonArgument(args, "args_json", markers: .allowed, default: .array([])) else {
         throw PyAcqError(.badParams, "args_json must be a JSON array")
     }
-    guard case .map(let k) = try jsonValue(kwargs, "kwargs_json", default: .map([:])) else {
-        throw PyAcqError(.badParams, "kwargs_json must be a JSON object")
-    }
-    return (a, k)
+    return (a, try jsonObject(kwargs, "kwargs_json", markers: .allowed))
 }
 
+/// A result for an optional out-pointer (NULL: the caller ignores it).
 private func returnValue(_ value: Value, _ out: StringOut?) throws(PyAcqError) {
     guard let out else { return }
-    try returnString(String(decoding: try Serializer.json.encode(value), as: UTF8.self), out)
+    try returnWireJSON(value, out)
 }
 
 private func registerProxy(_ value: Value, _ out: UnsafeMutablePointer<OpaquePointer?>?) throws(PyAcqError) {
@@ -77,7 +69,6 @@ private func registerProxy(_ value: Value, _ out: UnsafeMutablePointer<OpaquePoi
 public func pyacq_rpc_server_start(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ address: UnsafePointer<CChar>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let out = try required(out, "out")
-        StreamModule.register()
         let server = try RPCServer(address: address == nil ? "tcp://127.0.0.1:*" : try string(address, "address"))
         server.startThread()
         out.pointee = HandleRegistry.register(ServerHandle(server))
@@ -110,19 +101,18 @@ public func pyacq_rpc_server_publish_value(_ h: OpaquePointer?, _ name: UnsafePo
     abiCall { () throws(PyAcqError) in
         let server = try serverHandle(h).server
         guard value != nil else { throw PyAcqError(.invalidArgument, "value_json must not be NULL") }
-        server.publish(try string(name, "name"), .value(try jsonValue(value, "value_json", default: .null)))
+        server.publish(try string(name, "name"), .value(try jsonArgument(value, "value_json", markers: .allowed, default: .null)))
     }
 }
 
 @c @implementation
 public func pyacq_rpc_server_stop(_ h: OpaquePointer?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try serverHandle(h).stop() }
+    abiCall { () throws(PyAcqError) in try serverHandle(h).server.stop() }
 }
 
 @c @implementation
 public func pyacq_rpc_server_destroy(_ h: OpaquePointer?) {
-    (try? serverHandle(h))?.stop()
-    HandleRegistry.release(h)
+    (HandleRegistry.release(h) as? ServerHandle)?.server.stop()
 }
 
 // MARK: client
@@ -138,24 +128,34 @@ public func pyacq_rpc_client_create(_ out: UnsafeMutablePointer<OpaquePointer?>?
 }
 
 @c @implementation
-public func pyacq_rpc_client_get_item(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func pyacq_rpc_client_get_item(_ h: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ timeout: Int32,
+                                      _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    clientRequest(h, "get_item", "name", name, timeout, out)
+}
+
+@c @implementation
+public func pyacq_rpc_client_import(_ h: OpaquePointer?, _ module: UnsafePointer<CChar>?, _ timeout: Int32,
+                                    _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    clientRequest(h, "import", "module", module, timeout, out)
+}
+
+/// A request with one string option, answered by a proxy, within `timeout` ms including the
+/// connection.
+private func clientRequest(_ h: OpaquePointer?, _ action: String, _ key: String, _ text: UnsafePointer<CChar>?,
+                           _ timeout: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        let client = try clientHandle(h).client()
-        try registerProxy(try client.call("get_item", options: .map(["name": .string(try string(name, "name"))]), returnType: "proxy"), out)
+        let handle = try clientHandle(h)
+        let opts: ValueMap = [key: .string(try string(text, key))]
+        let start = monotonicSeconds()
+        let client = try handle.client(connectTimeoutMs: timeout < 0 ? 1000 : max(1, min(1000, Int(timeout))))
+        let remaining = timeout < 0 ? -1 : max(0, Int(timeout) - Int((monotonicSeconds() - start) * 1000))
+        try registerProxy(try client.call(action, options: .map(opts), returnType: "proxy", timeoutMs: remaining), out)
     }
 }
 
 @c @implementation
-public func pyacq_rpc_client_import(_ h: OpaquePointer?, _ module: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    abiCall { () throws(PyAcqError) in
-        let client = try clientHandle(h).client()
-        try registerProxy(try client.call("import", options: .map(["module": .string(try string(module, "module"))]), returnType: "proxy"), out)
-    }
-}
-
-@c @implementation
-public func pyacq_rpc_client_close_server(_ h: OpaquePointer?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try clientHandle(h).client().closeServer() }
+public func pyacq_rpc_client_close_server(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in try clientHandle(h).client().closeServer(timeoutMs: Int(timeout)) }
 }
 
 @c @implementation
@@ -223,12 +223,12 @@ public func pyacq_future_wait(_ h: OpaquePointer?, _ timeoutMs: Int32, _ out: St
 }
 
 @c @implementation
-public func pyacq_future_done(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func pyacq_future_done(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<Bool>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let future = try HandleRegistry.resolve(h, as: FutureHandle.self, "future").future
         let out = try required(out, "done_out")
         if !future.isDone { _ = try? future.wait(timeoutMs: 0) }
-        out.pointee = future.isDone ? 1 : 0
+        out.pointee = future.isDone
     }
 }
 
@@ -241,8 +241,8 @@ public func pyacq_proxy_get_value(_ h: OpaquePointer?, _ timeoutMs: Int32, _ out
 }
 
 @c @implementation
-public func pyacq_proxy_delete(_ h: OpaquePointer?) -> Int32 {
-    abiCall { () throws(PyAcqError) in try proxyHandle(h).delete() }
+public func pyacq_proxy_delete(_ h: OpaquePointer?, _ timeout: Int32) -> Int32 {
+    abiCall { () throws(PyAcqError) in try proxyHandle(h).delete(timeoutMs: Int(timeout)) }
 }
 
 @c @implementation
@@ -254,7 +254,7 @@ public func pyacq_proxy_to_json(_ h: OpaquePointer?, _ out: StringOut?) -> Int32
 public func pyacq_proxy_from_json(_ json: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         guard json != nil else { throw PyAcqError(.invalidArgument, "proxy_json must not be NULL") }
-        try registerProxy(try jsonValue(json, "proxy_json", default: .null), out)
+        try registerProxy(try jsonArgument(json, "proxy_json", markers: .allowed, default: .null), out)
     }
 }
 
@@ -262,9 +262,9 @@ public func pyacq_proxy_from_json(_ json: UnsafePointer<CChar>?, _ out: UnsafeMu
 public func pyacq_proxy_destroy(_ h: OpaquePointer?) { HandleRegistry.release(h) }
 
 @c @implementation
-public func pyacq_input_connect_proxy(_ h: OpaquePointer?, _ output: OpaquePointer?) -> Int32 {
+public func pyacq_input_connect_proxy(_ h: OpaquePointer?, _ output: OpaquePointer?, _ timeout: Int32) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let stream = try HandleRegistry.resolve(h, as: InputStream.self, "input stream")
-        try stream.connect(to: try proxyHandle(output).wireValue, server: nil)
+        try stream.connect(try fetchRemoteOutputParams(try proxyHandle(output).reference, timeoutMs: Int(timeout)))
     }
 }

@@ -80,13 +80,13 @@ public func pyacq_ringbuffer_first_index(_ h: OpaquePointer?, _ out: UnsafeMutab
 @c @implementation
 public func pyacq_ringbuffer_info(_ h: OpaquePointer?, _ length: UnsafeMutablePointer<Int64>?, _ frameNdim: UnsafeMutablePointer<Int32>?,
                                   _ frameShape: UnsafeMutablePointer<Int64>?, _ dtype: StringOut?,
-                                  _ isDouble: UnsafeMutablePointer<Int32>?) -> Int32 {
+                                  _ isDouble: UnsafeMutablePointer<Bool>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let buffer = try ring(h)
         length?.pointee = Int64(buffer.length)
         frameNdim?.pointee = Int32(buffer.rowShape.count)
         if let frameShape { for (i, n) in buffer.rowShape.enumerated() { frameShape[i] = Int64(n) } }
-        isDouble?.pointee = buffer.isDouble ? 1 : 0
+        isDouble?.pointee = buffer.isDouble
         if let dtype { try returnString(buffer.dtype.description, dtype) }
     }
 }

@@ -80,8 +80,7 @@ public func pyacq_output_close(_ h: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func pyacq_output_destroy(_ h: OpaquePointer?) {
-    (try? output(h))?.close()
-    HandleRegistry.release(h)
+    (HandleRegistry.release(h) as? OutputStream)?.close()
 }
 
 // MARK: input
@@ -113,11 +112,11 @@ public func pyacq_input_params(_ h: OpaquePointer?, _ out: StringOut?) -> Int32 
 }
 
 @c @implementation
-public func pyacq_input_poll(_ h: OpaquePointer?, _ timeoutMs: Int32, _ ready: UnsafeMutablePointer<Int32>?) -> Int32 {
+public func pyacq_input_poll(_ h: OpaquePointer?, _ timeoutMs: Int32, _ ready: UnsafeMutablePointer<Bool>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         let stream = try input(h)
         let out = try required(ready, "ready")
-        out.pointee = try stream.poll(timeoutMs: Int(timeoutMs)) ? 1 : 0
+        out.pointee = try stream.poll(timeoutMs: Int(timeoutMs))
     }
 }
 
@@ -209,6 +208,5 @@ public func pyacq_input_close(_ h: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func pyacq_input_destroy(_ h: OpaquePointer?) {
-    (try? input(h))?.close()
-    HandleRegistry.release(h)
+    (HandleRegistry.release(h) as? InputStream)?.close()
 }

@@ -12,7 +12,7 @@ public enum Bootstrap {
     public static func run(arguments: [String]) -> Int32 {
         // argv: [exe, "-m", "pyacq.core.rpc.bootstrap", name?]
         if arguments.count > 3 { ProcessNames.process = arguments[3] }
-        ProcessModules.register()
+        PyAcqRuntime.bootstrap()
         var input: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

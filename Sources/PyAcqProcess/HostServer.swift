@@ -18,7 +18,7 @@ public enum HostServer {
     }
 
     public static func run(address: String) -> Int32 {
-        ProcessModules.register()
+        PyAcqRuntime.bootstrap()
         do throws(PyAcqError) {
             let server = try RPCServer(address: address)
             _ = Host(name: ProcessNames.host, server: server)

@@ -1,15 +1,10 @@
 import PyAcqCore
-import PyAcqDevices
-import PyAcqNodes
 import PyAcqRPC
 
 /// The module names a pyacq Host or Manager imports in a spawned process (PROTOCOL §5.4, §7):
-/// `pyacq.core.nodegroup`, `pyacq.core.host`, `pyacq.core.manager`, plus the stream module.
-public enum ProcessModules {
-    public static func register() {
-        BuiltinNodes.register()
-        DeviceNodes.register()
-        StreamModule.register()
+/// `pyacq.core.nodegroup`, `pyacq.core.host`, `pyacq.core.manager`. Registered by PyAcqRuntime.
+enum ProcessModules {
+    static func register() {
         var nodegroup = RemoteInterface<RemoteModule>()
         nodegroup.method("NodeGroup") { _, call throws(PyAcqError) in
             .object(NodeGroup(host: call.kwargs["host"] ?? call.argument(0, "host") ?? .null,

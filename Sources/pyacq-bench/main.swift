@@ -112,8 +112,7 @@ do throws(PyAcqError) {
         let rawRate = try rawRoundTrips(request: request, reply: reply, seconds: seconds)
         report("rpc_sync_call_swift_to_swift", swiftRate, "calls/s", baseline: "zmq_dealer_router_pingpong", rawRate)
         print("bench-raw: zmq_dealer_router_pingpong value=\(format1(rawRate)) calls/s")
-        try client.closeServer()
-        server.join()
+        server.stop()
     }
 } catch {
     print("bench: failed: \(error.message)")

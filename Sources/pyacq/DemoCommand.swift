@@ -66,9 +66,8 @@ struct DemoStats {
 final class DemoGraph {
     let acquisitionName = "acquisition", processingName = "processing"
     let channels: Int, rate: Double, chunk: Int
-    private let server: RPCServer
+    private let graphManager: LocalManager
     private let manager: Manager
-    private let logs: LogPrinter
     private let device: ObjectProxy, converter: ObjectProxy
     private let input = InputStream(name: "demo")
     private let buffer: NDArray
@@ -79,11 +78,9 @@ final class DemoGraph {
         self.channels = channels
         self.rate = rate
         self.chunk = chunk
-        ProcessModules.register()
-        logs = try LogPrinter()
-        server = try RPCServer()
-        manager = Manager(server: server, logAddress: logs.address)
-        server.startThread(name: "manager")
+        graphManager = try LocalManager(mode: .inProcess)
+        guard let manager = graphManager.manager else { throw PyAcqError(.internalError, "an in-process manager has no Manager") }
+        self.manager = manager
         buffer = DemoGraph.signal(rows: chunk * Int((rate / Double(chunk)).rounded(.up)), channels: channels, rate: rate)
 
         let acquisition = try manager.createNodeGroup(name: acquisitionName, host: .null, options: [:])
@@ -172,11 +169,7 @@ final class DemoGraph {
         guard !closed else { return }
         closed = true
         input.close()
-        manager.closeAllNodeGroups()
-        manager.defaultHost.stopPolling()
-        try? RPCClient.forThread(server.address).closeServer()
-        server.join()
-        logs.stop()
+        graphManager.close()
     }
 
     var leftoverProcesses: Int { pids.filter { kill($0, 0) == 0 }.count }

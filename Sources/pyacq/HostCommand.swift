@@ -34,7 +34,7 @@ struct NodesCommand: ParsableCommand {
         commandName: "nodes", abstract: "List the node types that create_node accepts.")
 
     func run() throws {
-        ProcessModules.register()
+        PyAcqRuntime.bootstrap()
         for name in NodeRegistry.names { print(name) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPyAcqHeader
 import PyAcqCore
 
 @main
@@ -14,7 +15,7 @@ struct PyAcqTool: ParsableCommand {
         To spread a graph over machines, run `pyacq host tcp://<this machine's IP>:<port>` on each \
         machine and give those addresses to a Manager (Python: manager.get_host(address)).
         """,
-        version: "0.1.0",
+        version: "\(PYACQ_VERSION_MAJOR).\(PYACQ_VERSION_MINOR).\(PYACQ_VERSION_PATCH)",
         subcommands: [DemoCommand.self, HostCommand.self, NodesCommand.self, SimulateCommand.self]
     )
 }

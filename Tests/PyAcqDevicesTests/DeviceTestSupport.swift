@@ -50,27 +50,15 @@ final class SimulatorProcess {
 
 /// A Manager in this process whose Host spawns `pyacq-nodegroup` children.
 final class GraphFixture {
-    let server: RPCServer
-    let manager: Manager
+    let graph: LocalManager
 
-    init() throws {
-        ProcessModules.register()
-        server = try RPCServer()
-        manager = Manager(server: server)
-        server.startThread(name: "manager")
-    }
+    init() throws { graph = try LocalManager(mode: .inProcess) }
 
     func nodeGroup(_ name: String) throws -> ObjectProxy {
-        let proxy = try #require(try RPCClient.forThread(server.address).getItem("manager").proxy)
-        return try #require(try proxy.attribute("create_nodegroup").invoke([], ["name": .string(name)]).proxy)
+        try #require(try graph.proxy.attribute("create_nodegroup").invoke([], ["name": .string(name)]).proxy)
     }
 
-    func close() {
-        manager.closeAllNodeGroups()
-        manager.defaultHost.stopPolling()
-        try? RPCClient.forThread(server.address).closeServer()
-        server.join()
-    }
+    func close() { graph.close() }
 }
 
 extension ObjectProxy {

@@ -13,21 +13,14 @@ import Glibc
 /// sample by sample here.
 @Suite(.serialized) struct DistributedGraphTests {
     final class Fixture {
-        let server: RPCServer
+        let graph: LocalManager
         let manager: Manager
         init() throws {
-            ProcessModules.register()
-            server = try RPCServer()
-            manager = Manager(server: server)
-            server.startThread(name: "manager")
+            graph = try LocalManager(mode: .inProcess)
+            manager = try #require(graph.manager)
         }
-        var managerProxy: ObjectProxy { get throws { try #require(try RPCClient.forThread(server.address).getItem("manager").proxy) } }
-        func close() {
-            manager.closeAllNodeGroups()
-            manager.defaultHost.stopPolling()
-            try? RPCClient.forThread(server.address).closeServer()
-            server.join()
-        }
+        var managerProxy: ObjectProxy { get throws { graph.proxy } }
+        func close() { graph.close() }
     }
 
     /// A known int32 buffer: sample s, channel c holds s * 100 + c.

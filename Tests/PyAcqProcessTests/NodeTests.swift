@@ -5,7 +5,7 @@ import PyAcqTestSupport
 import Testing
 
 @Suite(.serialized) struct NodeTests {
-    init() { BuiltinNodes.register() }
+    init() { PyAcqRuntime.bootstrap() }
 
     func receiveSamples(_ input: InputStream, count: Int) throws -> (index: Int, data: [Double]) {
         var values: [Double] = []

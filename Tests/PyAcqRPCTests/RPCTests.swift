@@ -133,6 +133,7 @@ final class Calculator: RemoteObject {
 
     @Test func remoteStreamsConnectAcrossServers() throws {
         StreamModule.register()
+        InputStream.installRemoteParamsFetcher { ref throws(PyAcqError) in try fetchRemoteOutputParams(ref) }
         let output = OutputStream()
         try output.configure(["protocol": .string("tcp"), "shape": .array([.int(-1), .int(3)]), "dtype": .string("int16")])
         let producer = try startServer(["output": output])

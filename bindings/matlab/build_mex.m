@@ -1,5 +1,6 @@
 function varargout = build_mex(varargin)
-%BUILD_MEX  Compiles pyacq_mex, the MEX gateway of libpyacq, in MATLAB or GNU Octave.
+%BUILD_MEX  Compiles pyacq_mex, the MEX gateway of libpyacq (pyacq_mex.c and the mex_*.c files
+%   it dispatches to), in MATLAB or GNU Octave.
 %
 %   build_mex()                      builds next to this file
 %   build_mex('OutDir', d)           builds into folder d
@@ -43,21 +44,24 @@ function varargout = build_mex(varargin)
                     {fullfile(repo, 'build', 'lib'), '/usr/local/lib', '/usr/lib'}, libnames, 'libpyacq');
   incdir = find_dir(opts.IncludeDir, 'LIBPYACQ_INCLUDE', ...
                     {fullfile(repo, 'include'), '/usr/local/include', '/usr/include'}, {'pyacq.h'}, 'pyacq.h');
-  src = fullfile(here, 'pyacq_mex.c');
+  % the gateway's translation units (mex_private.h lists what each holds)
+  units = {'pyacq_mex.c', 'mex_errors.c', 'mex_handles.c', 'mex_args.c', 'mex_arrays.c', ...
+           'mex_streams.c', 'mex_ringbuffer.c', 'mex_rpc.c', 'mex_graph.c'};
+  src = cellfun(@(u) fullfile(here, u), units, 'UniformOutput', false);
   if ~exist(opts.OutDir, 'dir')
     mkdir(opts.OutDir);
   end
 
   if isOctave
     mexfile = fullfile(opts.OutDir, 'pyacq_mex.mex');
-    args = {'--mex', '-o', mexfile, ['-I' incdir], ['-L' libdir], '-lpyacq'};
+    args = {'--mex', '-o', mexfile, ['-I' incdir], ['-I' here], ['-L' libdir], '-lpyacq'};
     if ~ispc
       args{end + 1} = ['-Wl,-rpath,' libdir];
     end
     if opts.Verbose
       args{end + 1} = '-v';
     end
-    [output, status] = mkoctfile(args{:}, src);
+    [output, status] = mkoctfile(args{:}, src{:});
     if status ~= 0
       error('pyacq:build', 'mkoctfile failed:\n%s', output);
     end
@@ -66,14 +70,14 @@ function varargout = build_mex(varargin)
     end
   else
     mexfile = fullfile(opts.OutDir, ['pyacq_mex.' mexext]);
-    args = {'-outdir', opts.OutDir, ['-I' incdir], ['-L' libdir], '-lpyacq'};
+    args = {'-outdir', opts.OutDir, '-output', 'pyacq_mex', ['-I' incdir], ['-I' here], ['-L' libdir], '-lpyacq'};
     if ~ispc
       args{end + 1} = ['LDFLAGS=$LDFLAGS -Wl,-rpath,' libdir];
     end
     if opts.Verbose
       args{end + 1} = '-v';
     end
-    mex(args{:}, src);
+    mex(args{:}, src{:});
   end
   fprintf('built %s (libpyacq from %s)\n', mexfile, libdir);
   if nargout > 0

@@ -44,8 +44,12 @@ check() {
 # --------------------------------------------------------------------------------------------
 check "make install PREFIX=<tmp>" make -s install PREFIX="$prefix"
 
-lib="$prefix/lib/libpyacq.so.0.1.0"
 header="$ROOT/include/pyacq.h"
+header_version() {
+  awk '/#define PYACQ_VERSION_(MAJOR|MINOR|PATCH) /{v[$2]=$3} END{print v["PYACQ_VERSION_MAJOR"]"."v["PYACQ_VERSION_MINOR"]"."v["PYACQ_VERSION_PATCH"]}' "$header"
+}
+version="$(header_version)"
+lib="$prefix/lib/libpyacq.so.$version"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 # The examples create shared-memory files in $TMPDIR (as Python's tempfile does) and ipc pipes
 # in their working directory: run them with both inside the temporary directory.
@@ -53,12 +57,12 @@ export TMPDIR="$rundir"
 
 installed_files() {
   local f
-  for f in include/pyacq.h lib/libpyacq.so.0.1.0 lib/libpyacq.so.0 lib/libpyacq.so lib/pkgconfig/pyacq.pc \
+  for f in include/pyacq.h "lib/libpyacq.so.$version" bin/pyacq bin/pyacq-host bin/pyacq-nodegroup lib/libpyacq.so.0 lib/libpyacq.so lib/pkgconfig/pyacq.pc \
            lib/cmake/pyacq/pyacqConfig.cmake lib/cmake/pyacq/pyacqConfigVersion.cmake; do
     [ -e "$prefix/$f" ] || { echo "missing $prefix/$f"; return 1; }
   done
   [ "$(readlink "$prefix/lib/libpyacq.so")" = libpyacq.so.0 ] || { echo "libpyacq.so does not point to libpyacq.so.0"; return 1; }
-  [ "$(readlink "$prefix/lib/libpyacq.so.0")" = libpyacq.so.0.1.0 ] || { echo "libpyacq.so.0 does not point to the versioned file"; return 1; }
+  [ "$(readlink "$prefix/lib/libpyacq.so.0")" = "libpyacq.so.$version" ] || { echo "libpyacq.so.0 does not point to the versioned file"; return 1; }
   readelf -d "$lib" | grep -q 'SONAME.*\[libpyacq\.so\.0\]' || { echo "soname is not libpyacq.so.0"; readelf -d "$lib"; return 1; }
 }
 check "installed files, symlinks and soname" installed_files
@@ -66,9 +70,6 @@ check "installed files, symlinks and soname" installed_files
 # --------------------------------------------------------------------------------------------
 # pkg-config
 # --------------------------------------------------------------------------------------------
-header_version() {
-  awk '/#define PYACQ_VERSION_(MAJOR|MINOR|PATCH) /{v[$2]=$3} END{print v["PYACQ_VERSION_MAJOR"]"."v["PYACQ_VERSION_MINOR"]"."v["PYACQ_VERSION_PATCH"]}' "$header"
-}
 pkgconfig_metadata() {
   pkg-config --validate pyacq || return 1
   local version cflags libs
@@ -79,7 +80,7 @@ pkgconfig_metadata() {
   [ "$version" = "$(header_version)" ] || { echo "pyacq.pc version $version != header $(header_version)"; return 1; }
   [ "$(echo $cflags)" = "-I$prefix/include" ] || { echo "unexpected cflags: $cflags"; return 1; }
   [ "$(echo $libs)" = "-L$prefix/lib -lpyacq" ] || { echo "unexpected libs: $libs"; return 1; }
-  pkg-config --atleast-version=0.1 pyacq || { echo "--atleast-version=0.1 failed"; return 1; }
+  pkg-config --atleast-version=0.2 pyacq || { echo "--atleast-version=0.2 failed"; return 1; }
   ! pkg-config --atleast-version=1.0 pyacq || { echo "--atleast-version=1.0 succeeded"; return 1; }
 }
 check "pkg-config metadata (pyacq.pc)" pkgconfig_metadata
@@ -122,8 +123,8 @@ cmake_versions() {
   cat >"$dir/CMakeLists.txt" <<'EOF'
 cmake_minimum_required(VERSION 3.16)
 project(pyacq_version_check LANGUAGES NONE)
-find_package(pyacq 0.1 CONFIG REQUIRED)
-if(NOT TARGET pyacq::pyacq OR NOT pyacq_VERSION VERSION_EQUAL "0.1.0")
+find_package(pyacq 0.2 CONFIG REQUIRED)
+if(NOT TARGET pyacq::pyacq OR NOT pyacq_VERSION VERSION_EQUAL "0.2.0")
   message(FATAL_ERROR "pyacq::pyacq missing or version ${pyacq_VERSION}")
 endif()
 get_target_property(loc pyacq::pyacq IMPORTED_LOCATION)
@@ -131,24 +132,56 @@ get_target_property(inc pyacq::pyacq INTERFACE_INCLUDE_DIRECTORIES)
 if(NOT EXISTS "${loc}" OR NOT EXISTS "${inc}/pyacq.h")
   message(FATAL_ERROR "bad imported target: ${loc} ${inc}")
 endif()
-foreach(v 0.0.1 0.1.0)
+foreach(v 0.2.0)
   find_package(pyacq ${v} CONFIG QUIET)
   if(NOT pyacq_FOUND)
-    message(FATAL_ERROR "pyacq 0.1.0 should satisfy a request for ${v}")
+    message(FATAL_ERROR "pyacq 0.2.0 should satisfy a request for ${v}")
   endif()
 endforeach()
-foreach(v 0.2 1.0 0.1.1)
+# While the major version is 0, a minor version breaks the ABI: 0.1 and 0.3 are other ABIs.
+foreach(v 0.1 0.3 1.0 0.2.1)
   unset(pyacq_DIR CACHE)
   find_package(pyacq ${v} CONFIG QUIET)
   if(pyacq_FOUND)
-    message(FATAL_ERROR "pyacq 0.1.0 must not satisfy a request for ${v}")
+    message(FATAL_ERROR "pyacq 0.2.0 must not satisfy a request for ${v}")
   endif()
 endforeach()
 message(STATUS "version checks passed (${loc})")
 EOF
   cmake -S "$dir" -B "$dir/build" -DCMAKE_PREFIX_PATH="$prefix"
 }
-check "cmake package version compatibility (SameMajorVersion)" cmake_versions
+check "cmake package version compatibility (same major, and same minor while 0.x)" cmake_versions
+
+# --------------------------------------------------------------------------------------------
+# Typed handles: a handle of the wrong kind does not compile; at run time stale handles, remote
+# exceptions and timeouts are reported as data (tests/c/graph_handles.c)
+# --------------------------------------------------------------------------------------------
+wrong_handle_does_not_compile() {
+  local good="$tmp/handle_good.c" bad="$tmp/handle_bad.c"
+  printf '#include <pyacq.h>
+int f(pyacq_node *n) { return pyacq_node_start(n, 100); }
+' >"$good"
+  printf '#include <pyacq.h>
+int f(pyacq_nodegroup *g) { return pyacq_node_start(g, 100); }
+' >"$bad"
+  gcc -std=c11 -Werror=incompatible-pointer-types -I"$prefix/include" -c "$good" -o "$tmp/good.o" || { echo "the control does not compile"; return 1; }
+  if gcc -std=c11 -Werror=incompatible-pointer-types -I"$prefix/include" -c "$bad" -o "$tmp/bad.o" 2>"$tmp/bad.log"; then
+    echo "a node group passed as a node compiled"; return 1
+  fi
+  grep -q "incompatible pointer type" "$tmp/bad.log" || { cat "$tmp/bad.log"; return 1; }
+  cp "$bad" "$tmp/handle_bad.cpp"
+  ! g++ -fsyntax-only -I"$prefix/include" "$tmp/handle_bad.cpp" 2>/dev/null || { echo "C++ accepted it"; return 1; }
+}
+check "a node group passed where a node is expected fails to compile (C and C++)" wrong_handle_does_not_compile
+check "gcc build: tests/c/graph_handles.c" \
+  gcc -std=c11 -Wall -Wextra -Werror tests/c/graph_handles.c -o "$tmp/graph_handles" $(pkg-config --cflags --libs pyacq)
+check "run: typed handles, stale handles, remote KeyError, timeout" \
+  env -C "$TMPDIR" LD_LIBRARY_PATH="$prefix/lib" PYACQ_NODEGROUP_EXECUTABLE="$prefix/bin/pyacq-nodegroup" "$tmp/graph_handles"
+check "gcc build: tests/c/local_graph.c" \
+  gcc -std=c11 -Wall -Wextra -Werror tests/c/local_graph.c -o "$tmp/local_graph" $(pkg-config --cflags --libs pyacq) -lm
+mkdir -p "$tmp/recording"
+check "run: a graph of local nodes in one process, checked against a C biquad" \
+  env -C "$TMPDIR" LD_LIBRARY_PATH="$prefix/lib" "$tmp/local_graph" "$tmp/recording"
 
 # --------------------------------------------------------------------------------------------
 # The library is self-contained: it loads with the Swift toolchain hidden

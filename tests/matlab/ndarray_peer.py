@@ -1,4 +1,4 @@
-"""ndarray marker maps between Octave (pyacq_mex 'to_json') and numpy, for test_remote.m.
+"""ndarray marker maps between Octave (pyacq.internal.encode / decodeNdarray) and numpy, for test_remote.m.
 
     python3 ndarray_peer.py check FILE   FILE: JSON object {name: ndarray marker map}; each
                                          array must equal formula(dtype, shape); prints OK

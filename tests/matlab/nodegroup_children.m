@@ -20,9 +20,10 @@ function [pids, states] = scan()
   me = getpid();
   pids = [];
   states = '';
-  entries = dir('/proc');
-  for k = 1:numel(entries)
-    name = entries(k).name;
+  % readdir: dir() lstat()s every entry and warns about processes that end meanwhile
+  names = readdir('/proc');
+  for k = 1:numel(names)
+    name = names{k};
     if isempty(regexp(name, '^\d+$', 'once'))
       continue;
     end

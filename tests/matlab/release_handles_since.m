@@ -7,8 +7,10 @@ function release_handles_since(before, strict)
     strict = false;
   end
   [ids, kinds] = pyacq_mex('handles');
-  order = {'input stream', 'output stream', 'ring buffer', 'proxy', 'manager'};
-  commands = {'input_destroy', 'output_destroy', 'ringbuffer_destroy', 'proxy_destroy', 'manager_destroy'};
+  order = {'input stream', 'output stream', 'ring buffer', 'node stream', 'node', 'node group', 'host', ...
+           'proxy', 'manager'};
+  commands = {'input_destroy', 'output_destroy', 'ringbuffer_destroy', 'stream_destroy', 'node_destroy', ...
+              'nodegroup_destroy', 'host_destroy', 'proxy_destroy', 'manager_destroy'};
   for o = 1:numel(order)
     for k = 1:numel(ids)
       if ~any(before == ids(k)) && strcmp(kinds{k}, order{o})

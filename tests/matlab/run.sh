@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # MATLAB binding tests, run with GNU Octave (octave-cli).
 #   tests/matlab/run.sh [FILTER]     FILTER: run only tests whose name contains it
-# Builds the MEX gateway into build/matlab from bindings/matlab/pyacq_mex.c against a snapshot
+# Builds the MEX gateway (bindings/matlab: pyacq_mex.c and mex_*.c) into build/matlab against a snapshot
 # of build/lib/libpyacq.so (run `make lib` first), runs tests/matlab/test_streams.m (streams, ring
 # buffers) and tests/matlab/test_remote.m (Manager, node groups, nodes: spawns build/bin/
 # pyacq-nodegroup), then checks that Octave exits cleanly while handles are still live. The last
@@ -65,7 +65,7 @@ fi
 : >"$LOG"
 passed=0
 failed=0
-for suite in test_streams test_remote; do
+for suite in test_streams test_remote test_local; do
   SUITE_LOG=$OUT/$suite.log
   if [ "$suite" = test_remote ] && [ ! -x "$PYACQ_NODEGROUP_EXECUTABLE" ]; then
     echo "FAIL $suite: $PYACQ_NODEGROUP_EXECUTABLE missing (make lib)" | tee "$SUITE_LOG"

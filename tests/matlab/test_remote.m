@@ -22,6 +22,10 @@ function nfailed = test_remote(filter)
     'remote: README example', @t_readme_example
     'remote: generic proxy calls, attributes and results', @t_proxy_calls
     'remote: errors (node type, keyword, lifecycle, values, handles)', @t_errors
+    'remote: a KeyError in a node group is pyacq:remote:KeyError with its traceback', @t_remote_exception
+    'remote: a node group that does not answer (SIGSTOP) gives pyacq:timeout in time', @t_timeout
+    'remote: destroyed handles give pyacq:handle, ids are never reused', @t_stale_handles
+    'remote: the status table matches include/pyacq.h', @t_status_table
     'remote: addHost, node group on a pyacq-host process', @t_host
     'remote: close / delete / clear leave no pyacq-nodegroup process', @t_manager_lifecycle
     'remote: every remote command with garbage arguments', @t_fuzz_remote_commands
@@ -112,39 +116,39 @@ end
 
 function t_encoding()
   % base64 (RFC 4648 vectors, the three padding cases) inside the ndarray marker map
-  check(strcmp(pyacq_mex('to_json', uint8([77 97 110])), ...
+  check(strcmp(pyacq.internal.encode(uint8([77 97 110])), ...
                '{"___type_name___": "ndarray", "dtype": "uint8", "shape": [1, 3], "data": "TWFu"}'), 'Man');
-  j = pyacq_mex('to_json', uint8([77 97]));
+  j = pyacq.internal.encode(uint8([77 97]));
   check(~isempty(strfind(j, '"data": "TWE="')), 'Ma: %s', j);
-  j = pyacq_mex('to_json', uint8([77; 0]));
+  j = pyacq.internal.encode(uint8([77; 0]));
   check(~isempty(strfind(j, '"shape": [2, 1], "data": "TQA="')), 'M\\0: %s', j);
-  j = pyacq_mex('to_json', uint8('foobar'));
+  j = pyacq.internal.encode(uint8('foobar'));
   check(~isempty(strfind(j, '"data": "Zm9vYmFy"')), 'foobar: %s', j);
-  j = pyacq_mex('to_json', zeros(0, 3, 'int16'));
+  j = pyacq.internal.encode(zeros(0, 3, 'int16'));
   check(~isempty(strfind(j, '"dtype": "int16", "shape": [0, 3], "data": ""')), 'empty: %s', j);
   % C order: [1 2 3; 4 5 6] is sent row by row
-  j = pyacq_mex('to_json', int8([1 2 3; 4 5 6]));
+  j = pyacq.internal.encode(int8([1 2 3; 4 5 6]));
   check(~isempty(strfind(j, '"shape": [2, 3], "data": "AQIDBAUG"')), 'C order: %s', j);
   % scalars, text, logicals, [] and containers
   v = struct('i', 16, 'f', 0.001, 'third', 1/3, 's', single(0.1), 'n', int64(-9007199254740993), ...
              'u', uint64(18446744073709551615), 't', 'a "quoted"\ttext', 'b', true, 'none', [], ...
              'empty', '', 'list', {{1, 'two', {}}}, 'nan', NaN, 'inf', -Inf, 'sub', struct('x', int8(-3)));
-  j = pyacq_mex('to_json', v);
+  j = pyacq.internal.encode(v);
   expected = ['{"i": 16, "f": 0.001, "third": 0.3333333333333333, "s": 0.1, "n": -9007199254740993, ' ...
               '"u": 18446744073709551615, "t": "a \"quoted\"\\ttext", "b": true, "none": null, "empty": "", ' ...
               '"list": [1, "two", []], "nan": NaN, "inf": -Infinity, "sub": {"x": -3}}'];
   check(strcmp(j, expected), 'to_json:\n%s\nexpected\n%s', j, expected);
-  check(strcmp(pyacq_mex('to_json', struct('a', {1, 2})), '[{"a": 1}, {"a": 2}]'), 'struct array');
-  check(strcmp(pyacq_mex('to_json', struct('pyacq_raw_json__', '{"k": [1, 2]}')), '{"k": [1, 2]}'), 'raw JSON');
+  check(strcmp(pyacq.internal.encode(struct('a', {1, 2})), '[{"a": 1}, {"a": 2}]'), 'struct array');
+  check(strcmp(pyacq.internal.encode(struct('pyacq_raw_json__', '{"k": [1, 2]}')), '{"k": [1, 2]}'), 'raw JSON');
   % every class and a 3-D array back through the decoder (1-D ndarrays come back as columns)
   classes = {'double', 'single', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'logical'};
   for c = 1:numel(classes)
     for dims = {[2 3], [2 3 4], [1 5], [5 1], [0 3]}
       x = formula_array(classes{c}, dims{1});
-      check_equal(pyacq.internal.fromRemote(pyacq_mex('to_json', x)), x, sprintf('%s %s', classes{c}, mat2str(dims{1})));
+      check_equal(pyacq.internal.fromRemote(pyacq.internal.encode(x)), x, sprintf('%s %s', classes{c}, mat2str(dims{1})));
     end
     x = extremes(classes{c});
-    check_equal(pyacq.internal.fromRemote(pyacq_mex('to_json', x)), x, sprintf('%s extremes', classes{c}));
+    check_equal(pyacq.internal.fromRemote(pyacq.internal.encode(x)), x, sprintf('%s extremes', classes{c}));
   end
   y = pyacq.internal.fromRemote('{"a": {"___type_name___": "ndarray", "dtype": "<f4", "shape": [3], "data": "AACAPwAAAEAAAEBA"}, "b": [1, 2]}');
   check_equal(y.a, single([1; 2; 3]), '1-D float32 ndarray');
@@ -153,16 +157,16 @@ function t_encoding()
   check_equal(pyacq.internal.fromRemote('{"___type_name___": "ndarray", "dtype": "int16", "shape": [], "data": "BwA="}'), ...
               int16(7), '0-d ndarray');
   % values that cannot be sent, invalid ndarray data
-  expect_error(@() pyacq_mex('to_json', 1 + 2i), 'pyacq:dtype');
-  expect_error(@() pyacq_mex('to_json', struct('f', @sin)), 'pyacq:argument', 'value\.f');
-  expect_error(@() pyacq_mex('to_json', ['ab'; 'cd']), 'pyacq:argument');
-  expect_error(@() pyacq_mex('to_json', sparse([1 0; 0 1])), 'pyacq:argument');
-  expect_error(@() pyacq_mex('to_json', struct('pyacq_raw_json__', '{"k": ')), 'pyacq:params');
-  expect_error(@() pyacq_mex('ndarray_decode', 'AAA*', 'uint8', 3), 'pyacq:malformed');
-  expect_error(@() pyacq_mex('ndarray_decode', 'AAAA', 'float32', [2 2]), 'pyacq:malformed', 'expected 16');
-  expect_error(@() pyacq_mex('ndarray_decode', 'AAAA', 'complex64', 1), 'pyacq:dtype');
-  expect_error(@() pyacq_mex('ndarray_decode', 'AAAA', 'nonsense', 1), 'pyacq:dtype');
-  check_equal(pyacq_mex('ndarray_decode', 'AQID', '|u1', 3), uint8([1; 2; 3]), 'numpy dtype string');
+  expect_error(@() pyacq.internal.encode(1 + 2i), 'pyacq:dtype');
+  expect_error(@() pyacq.internal.encode(struct('f', @sin)), 'pyacq:argument', 'value\.f');
+  expect_error(@() pyacq.internal.encode(['ab'; 'cd']), 'pyacq:argument');
+  expect_error(@() pyacq.internal.encode(sparse([1 0; 0 1])), 'pyacq:argument');
+  expect_error(@() pyacq.internal.encode(struct('pyacq_raw_json__', '{"k": ')), 'pyacq:params');
+  expect_error(@() pyacq.internal.decodeNdarray('AAA*', 'uint8', 3), 'pyacq:malformed');
+  expect_error(@() pyacq.internal.decodeNdarray('AAAA', 'float32', [2 2]), 'pyacq:malformed', 'expected 16');
+  expect_error(@() pyacq.internal.decodeNdarray('AAAA', 'complex64', 1), 'pyacq:dtype');
+  expect_error(@() pyacq.internal.decodeNdarray('AAAA', 'nonsense', 1), 'pyacq:dtype');
+  check_equal(pyacq.internal.decodeNdarray('AQID', '|u1', 3), uint8([1; 2; 3]), 'numpy dtype string');
 end
 
 function t_encoding_numpy()
@@ -184,7 +188,7 @@ function t_encoding_numpy()
   end
   file = [tempname() '.json'];
   fid = fopen(file, 'w');
-  fwrite(fid, pyacq_mex('to_json', s));
+  fwrite(fid, pyacq.internal.encode(s));
   fclose(fid);
   [status, out] = system(sprintf('%s %s check %s 2>&1', python, script, file));
   delete(file);
@@ -385,7 +389,7 @@ function t_proxy_calls()
   check(numel(ng.listNodes()) == 1, 'add_node with proxies');
   nodes{1}.release();
   % a proxy rebuilt from its marker map designates the same object
-  again = pyacq.Node(pyacq_mex('proxy_from_json', dev.json()));
+  again = pyacq.Node(dev.json());
   check(strcmp(again.attr('name').value(), 'dev'), 'proxy from JSON');
   check(~again.running(), 'not running');
   clear again nodes group groups g out dev ng ng2;
@@ -395,55 +399,182 @@ end
 function t_errors()
   man = pyacq.Manager('local');
   ng = man.createNodeGroup('errors');
-  err = expect_error(@() ng.createNode('NoSuchNodeType'), 'pyacq:remote', 'NoSuchNodeType');
+  err = expect_error(@() ng.createNode('NoSuchNodeType'), 'pyacq:remote:KeyError', 'NoSuchNodeType');
   check(~isempty(strfind(err.message, 'KeyError')), 'remote exception type in the message: %s', err.message);
   dev = ng.createNode('NumpyDeviceBuffer');
-  expect_error(@() dev.configure('nb_channel', 2, 'no_such_keyword', 1), 'pyacq:remote', 'no_such_keyword');
-  expect_error(@() dev.start(), 'pyacq:remote', 'initialize');
-  expect_error(@() dev.initialize(), 'pyacq:remote', 'configure');
+  expect_error(@() dev.configure('nb_channel', 2, 'no_such_keyword', 1), 'pyacq:remote:TypeError', 'no_such_keyword');
+  expect_error(@() dev.start(), 'pyacq:remote:RuntimeError', 'initialize');
+  expect_error(@() dev.initialize(), 'pyacq:remote:RuntimeError', 'configure');
   % a buffer of the wrong shape: channels by samples instead of samples by channels
-  expect_error(@() dev.configure('nb_channel', 2, 'chunksize', 8, 'buffer', zeros(2, 16)), 'pyacq:remote', 'buffer');
+  expect_error(@() dev.configure('nb_channel', 2, 'chunksize', 8, 'buffer', zeros(2, 16)), 'pyacq:remote:ValueError', 'buffer');
   expect_error(@() dev.configure('buffer', 1 + 2i), 'pyacq:dtype');
   expect_error(@() dev.configure('nb_channel', @sin), 'pyacq:argument');
   expect_error(@() dev.configure('nb_channel'), 'pyacq:argument');
-  expect_error(@() dev.output('nope'), 'pyacq:remote', 'nope');
-  expect_error(@() dev.call('no_such_method'), 'pyacq:remote', 'no_such_method');
+  expect_error(@() dev.output('nope'), 'pyacq:remote:KeyError', 'nope');
+  expect_error(@() dev.call('no_such_method'), 'pyacq:remote:AttributeError', 'no_such_method');
   dev.configure('nb_channel', 2, 'chunksize', 8, 'buffer', zeros(16, 2));
-  expect_error(@() dev.start(), 'pyacq:remote', 'initialize');
-  expect_error(@() dev.initialize(), 'pyacq:remote', 'not configured');   % its output is not
+  expect_error(@() dev.start(), 'pyacq:remote:RuntimeError', 'initialize');
+  expect_error(@() dev.initialize(), 'pyacq:remote:RuntimeError', 'not configured');   % its output is not
   in = pyacq.InputStream();
   expect_error(@() in.connect(dev.output()), {'pyacq:io', 'pyacq:state', 'pyacq:params'});
   dev.output().configure(local_tcp('plaindata'));
   dev.initialize();
   dev.start();
-  expect_error(@() dev.configure('nb_channel', 2), 'pyacq:remote');   % not while running
+  expect_error(@() dev.configure('nb_channel', 2), 'pyacq:remote:RuntimeError');   % not while running
   dev.stop();
   % a SosFilter without coefficients, an input connected to something that is not a stream
   filt = ng.createNode('SosFilter');
-  expect_error(@() filt.configure(), 'pyacq:remote', 'coefficients');
+  expect_error(@() filt.configure(), 'pyacq:remote:ValueError', 'coefficients');
   expect_error(@() in.connect(dev), 'pyacq:argument');
   expect_error(@() pyacq_mex('input_connect_proxy', in.Handle, dev.Handle), 'pyacq:params');   % a node, not a stream
   expect_error(@() pyacq.Manager('nowhere'), 'pyacq:argument');
   expect_error(@() pyacq_mex('manager_create', 'nowhere'), 'pyacq:argument');
   % handles: wrong kinds, destroyed ones
-  expect_error(@() pyacq_mex('node_start', man.Handle), 'pyacq:handle', 'not a proxy');
+  expect_error(@() pyacq_mex('node_start', man.Handle), 'pyacq:handle', 'is a manager, not a node');
+  expect_error(@() pyacq_mex('node_start', ng.Handle), 'pyacq:handle', 'is a node group, not a node');
+  expect_error(@() pyacq_mex('nodegroup_create_node', dev.Handle, 'SosFilter'), 'pyacq:handle', 'not a node group');
   expect_error(@() pyacq_mex('manager_start_all_nodes', ng.Handle), 'pyacq:handle', 'not a manager');
+  expect_error(@() pyacq_mex('input_connect_stream', in.Handle, dev.Handle), 'pyacq:handle', 'not a node stream');
   expect_error(@() pyacq_mex('input_connect_proxy', dev.Handle, dev.Handle), 'pyacq:handle');
   expect_error(@() pyacq_mex('input_connect_proxy', in.Handle, in.Handle), 'pyacq:handle');
-  expect_error(@() pyacq_mex('stream_connect', dev.Handle, 42), 'pyacq:argument');
+  out = dev.output();
+  expect_error(@() pyacq_mex('stream_connect', out.Handle, 42), 'pyacq:argument');
+  expect_error(@() pyacq_mex('stream_connect', dev.Handle, out.Handle), 'pyacq:handle');
   h = pyacq_mex('node_output', dev.Handle);
-  pyacq_mex('proxy_destroy', h);
+  pyacq_mex('stream_destroy', h);
   expect_error(@() pyacq_mex('stream_configure', h, '{}'), 'pyacq:handle', 'destroyed');
-  expect_error(@() pyacq_mex('proxy_destroy', h), 'pyacq:handle');
+  expect_error(@() pyacq_mex('stream_destroy', h), 'pyacq:handle');
   pyacq_mex('proxy_destroy', uint64(0));    % 0 and [] are no-ops, like NULL
   pyacq_mex('manager_destroy', []);
   expect_error(@() pyacq_mex('proxy_call', dev.Handle, 'configure', 'not json'), 'pyacq:params');
   expect_error(@() pyacq_mex('proxy_call', dev.Handle, 'configure', 5), 'pyacq:argument');
   expect_error(@() pyacq_mex('nodegroup_create_node', ng.Handle), 'pyacq:argument');
+  expect_error(@() dev.start('Timeout', 'soon'), 'pyacq:argument');
+  expect_error(@() ng.createNode('SosFilter', 'a', 'b'), 'pyacq:argument', 'usage');
+  expect_error(@() dev.output('signals', 'x'), 'pyacq:argument', 'usage');
+  expect_error(@() man.createNodeGroup('a', [], [], 'x'), 'pyacq:argument', 'usage');
+  expect_error(@() setfield(dev, 'Timeout', 'long'), 'pyacq:argument');
+  expect_error(@() pyacq_mex('node_stop', dev.Handle, -5), 'pyacq:argument');
   stale = man.Handle;
   delete(man);
   expect_error(@() pyacq_mex('manager_close', stale), 'pyacq:handle');
   expect_error(@() man.createNodeGroup(), 'pyacq:state');
+end
+
+function t_remote_exception()
+  % a KeyError raised in the node group: identifier, message, type and traceback
+  man = pyacq.Manager('local');
+  ng = man.createNodeGroup('exceptions');
+  err = expect_error(@() ng.createNode('NoSuchNodeType'), 'pyacq:remote:KeyError', 'NoSuchNodeType');
+  info = pyacq_mex('last_error');
+  check(strcmp(info.identifier, 'pyacq:remote:KeyError') && strcmp(info.type, 'KeyError'), ...
+        'last_error identifier %s type %s', info.identifier, info.type);
+  check(info.status == -12 && strcmp(info.status_name, 'PYACQ_ERR_REMOTE'), 'status %d %s', info.status, info.status_name);
+  check(~isempty(strfind(info.message, 'NoSuchNodeType')), 'message %s', info.message);
+  check(~isempty(info.traceback), 'no remote traceback');
+  check(~isempty(strfind(err.message, sprintf('\nRemote traceback:\n%s', strtrim(info.traceback)))), ...
+        'the traceback follows the message: %s', err.message);
+  check(~isempty(strfind(info.traceback, 'KeyError')), 'traceback: %s', info.traceback);
+  % the same through a generic proxy call, and a KeyError of a node (unknown output)
+  expect_error(@() ng.call('create_node', 'NoSuchNodeType'), 'pyacq:remote:KeyError', 'NoSuchNodeType');
+  dev = ng.createNode('NumpyDeviceBuffer');
+  expect_error(@() dev.output('nope'), 'pyacq:remote:KeyError', 'nope');
+  % local failures have no traceback and the identifier of their status
+  expect_error(@() pyacq_mex('dtype_normalize', 'nonsense'), 'pyacq:dtype');
+  info = pyacq_mex('last_error');
+  check(info.status == -3 && isempty(info.traceback), 'local error: status %d, traceback "%s"', info.status, info.traceback);
+  % the node group keeps working
+  check(~dev.running(), 'node usable after the errors');
+  clear dev ng;
+  man.close();
+end
+
+function t_timeout()
+  % a node group that does not answer (its process stopped): every waiting call gives up
+  % with pyacq:timeout after about the timeout given, then works again once it answers
+  man = pyacq.Manager('local', 'Timeout', 20000);
+  ng = man.createNodeGroup('stopped');
+  dev = ng.createNode('NumpyDeviceBuffer');
+  check(man.Timeout == 20000 && ng.Timeout == 20000 && dev.Timeout == 20000 && dev.output().Timeout == 20000, ...
+        'the Timeout is inherited from the manager');
+  pid = ng.pid();
+  check(system(sprintf('kill -STOP %d', pid)) == 0, 'kill -STOP %d', pid);
+  resume = onCleanup(@() system(sprintf('kill -CONT %d', pid)));
+  calls = {
+    'node start', @() dev.start('Timeout', 500)
+    'node configure', @() dev.configure('nb_channel', 2, 'Timeout', 500)
+    'node output', @() dev.output('signals', 'Timeout', 500)
+    'create node', @() ng.createNode('SosFilter', 'Timeout', 500)
+    'proxy call', @() dev.callKw('configured', {}, [], 500)
+    'proxy value', @() dev.attr('name').value(500)
+    'manager start all', @() man.startAllNodes('Timeout', 500)
+  };
+  for k = 1:size(calls, 1)
+    t0 = tic;
+    expect_error(calls{k, 2}, 'pyacq:timeout');
+    elapsed = toc(t0);
+    check(elapsed >= 0.45 && elapsed < 2.5, '%s: timed out after %.2f s, timeout 0.5 s', calls{k, 1}, elapsed);
+  end
+  % the Timeout property is the default of every call of the object
+  dev.Timeout = 300;
+  t0 = tic;
+  expect_error(@() dev.running(), 'pyacq:timeout');
+  check(toc(t0) < 2.5, 'Timeout property: %.2f s', toc(t0));
+  system(sprintf('kill -CONT %d', pid));
+  clear resume;
+  % answers again; the late replies to the calls above are not taken for new ones
+  dev.Timeout = 10000;
+  check(strcmp(dev.attr('name').value(), dev.attr('name').value()), 'node answers after CONT');
+  check(~dev.running(), 'the queued start of an unconfigured node did not start it');
+  dev.configure('nb_channel', 2, 'chunksize', 8, 'buffer', zeros(16, 2));
+  check(dev.call('configured'), 'configure after CONT');
+  clear dev ng;
+  man.close();
+end
+
+function t_stale_handles()
+  % destroyed handles of every graph kind are refused, never reused
+  man = pyacq.Manager('local');
+  ng = man.createNodeGroup('stale');
+  node = pyacq_mex('nodegroup_create_node', ng.Handle, 'SosFilter');
+  stream = pyacq_mex('node_input', node);
+  output = pyacq_mex('node_output', node);
+  pyacq_mex('stream_destroy', output);
+  pyacq_mex('node_destroy', node);
+  pyacq_mex('stream_destroy', stream);
+  expect_error(@() pyacq_mex('node_start', node), 'pyacq:handle', 'destroyed');
+  expect_error(@() pyacq_mex('node_configure', node, '{}'), 'pyacq:handle', 'destroyed');
+  expect_error(@() pyacq_mex('proxy_call', node, 'configure'), 'pyacq:handle', 'destroyed');
+  expect_error(@() pyacq_mex('stream_params', stream), 'pyacq:handle', 'destroyed');
+  expect_error(@() pyacq_mex('node_destroy', node), 'pyacq:handle');
+  again = pyacq_mex('nodegroup_create_node', ng.Handle, 'SosFilter');
+  check(again ~= node && again ~= stream && again ~= output, 'handle id %d reused', again);
+  expect_error(@() pyacq_mex('node_start', node), 'pyacq:handle', 'destroyed');
+  pyacq_mex('node_destroy', again);
+  % a node group handle rebuilt from its proxy map designates the same process
+  copy = pyacq.NodeGroup(ng.json(), man);
+  check(copy.pid() == ng.pid(), 'node group from its proxy map');
+  g = ng.Handle;
+  delete(copy);
+  check(ng.pid() > 0, 'deleting a copy leaves the original');
+  delete(ng);
+  expect_error(@() pyacq_mex('nodegroup_create_node', g, 'SosFilter'), 'pyacq:handle', 'destroyed');
+  man.close();
+end
+
+function t_status_table()
+  % the gateway's status table matches include/pyacq.h, one identifier per status
+  header = fileread(fullfile(fileparts(fileparts(fileparts(mfilename('fullpath')))), 'include', 'pyacq.h'));
+  tokens = regexp(header, '(PYACQ_(?:OK|ERR_\w+))\s*=\s*(-?\d+)', 'tokens');
+  table = pyacq_mex('status_table');
+  check(numel(table) == numel(tokens), '%d statuses in the gateway, %d in pyacq.h', numel(table), numel(tokens));
+  for k = 1:numel(tokens)
+    row = table(strcmp({table.name}, tokens{k}{1}));
+    check(numel(row) == 1 && row.code == str2double(tokens{k}{2}), '%s = %s missing or different', tokens{k}{1}, tokens{k}{2});
+  end
+  ids = {table.identifier};
+  ids = ids(~strcmp({table.name}, 'PYACQ_OK'));
+  check(numel(unique(ids)) == numel(ids) && all(strncmp(ids, 'pyacq:', 6)), 'identifiers %s', strjoin(ids, ' '));
 end
 
 function t_host()
@@ -508,7 +639,7 @@ function t_manager_lifecycle()
   man.close();                                % idempotent
   expect_error(@() man.createNodeGroup('c'), 'pyacq:state');
   expect_error(@() man.startAllNodes(), 'pyacq:state');
-  expect_error(@() dev.configure('nb_channel', 2), {'pyacq:closed', 'pyacq:io', 'pyacq:timeout', 'pyacq:remote'});
+  expect_error(@() dev.configure('nb_channel', 2), {'pyacq:closed', 'pyacq:io', 'pyacq:timeout', 'pyacq:remote:*'});
   clear dev a b man;
   % delete(): closes too; the handle is stale afterwards
   man = pyacq.Manager('local');
@@ -549,13 +680,15 @@ function t_manager_lifecycle()
 end
 
 function t_fuzz_remote_commands()
-  commands = {'to_json', 'ndarray_decode', 'manager_create', 'manager_proxy', 'manager_add_host', ...
+  commands = {'manager_create', 'manager_proxy', 'manager_add_host', ...
               'manager_create_nodegroup', 'manager_list_nodegroups', 'manager_start_all_nodes', ...
-              'manager_stop_all_nodes', 'manager_close', 'manager_destroy', 'list_node_types', ...
-              'nodegroup_create_node', 'node_configure', 'node_initialize', 'node_start', 'node_stop', ...
-              'node_close', 'node_output', 'node_input', 'stream_configure', 'stream_connect', ...
+              'manager_stop_all_nodes', 'manager_close', 'manager_destroy', 'list_node_types', 'host_destroy', ...
+              'nodegroup_create_node', 'nodegroup_close', 'nodegroup_from_proxy', 'nodegroup_destroy', ...
+              'node_configure', 'node_initialize', 'node_start', 'node_stop', 'node_close', 'node_output', ...
+              'node_input', 'node_from_proxy', 'node_destroy', 'stream_configure', 'stream_connect', ...
+              'stream_params', 'stream_from_proxy', 'stream_destroy', 'input_connect_stream', ...
               'input_connect_proxy', 'proxy_attr', 'proxy_call', 'proxy_get_value', 'proxy_delete', ...
-              'proxy_to_json', 'proxy_from_json', 'proxy_destroy'};
+              'proxy_to_json', 'proxy_from_json', 'proxy_destroy', 'last_error', 'status_table'};
   before = pyacq_mex('handles');
   m = pyacq_mex('manager_create', 'local');
   ng = pyacq_mex('manager_create_nodegroup', m, 'fuzz');
@@ -566,7 +699,8 @@ function t_fuzz_remote_commands()
              {single(NaN)}, {uint64([1 2])}, {1, 2, 3, 4, 5, 6}, {'AAAA', 'int8', [-1 2]}, {'AAAA', 5, 3}};
   n = 0;
   for c = 1:numel(commands)
-    if any(strcmp(commands{c}, {'manager_close', 'manager_destroy', 'proxy_destroy', 'proxy_delete'}))
+    if any(strcmp(commands{c}, {'manager_close', 'manager_destroy', 'nodegroup_close', 'nodegroup_destroy', ...
+                                'proxy_destroy', 'proxy_delete'}))
       sets = garbage(~cellfun(@(g) ~isempty(g) && (isequal(g{1}, m) || isequal(g{1}, ng)), garbage));
     else
       sets = garbage;
@@ -576,7 +710,7 @@ function t_fuzz_remote_commands()
   check(n > 0, 'no call failed');
   % the manager and node group survived the garbage
   node = pyacq_mex('nodegroup_create_node', ng, 'SosFilter');
-  pyacq_mex('node_configure', node, struct('coefficients', [1 0 0 1 0 0]));
+  pyacq_mex('node_configure', node, pyacq.internal.encode(struct('coefficients', [1 0 0 1 0 0])));
   % release everything created here (successful garbage calls made managers and proxies):
   % the ring, the proxies, then the managers
   release_handles_since(before, true);

@@ -44,15 +44,22 @@ def test_view_struct_matches_the_header():
 def test_library_is_loaded_with_cdll_and_abi_checked():
     assert isinstance(lib, ctypes.CDLL) and not isinstance(lib, ctypes.PyDLL)
     assert lib.pyacq_abi_version() == libpyacq.ABI_VERSION == 0
-    assert libpyacq.library_version() == "0.1.0"
-    assert lib.pyacq_version_number() == 100
+    assert libpyacq.library_version() == "0.2.0"
+    assert lib.pyacq_version_number() == _capi.VERSION_NUMBER == 200
 
 
 def test_abi_mismatch_is_refused(monkeypatch):
     monkeypatch.setattr(_capi, "ABI_VERSION", 7)
-    with pytest.raises(libpyacq.LibraryError, match="ABI version 0 .* needs ABI 7") as info:
+    with pytest.raises(libpyacq.LibraryError, match=r"\(ABI 0\) but this binding is written for .*\(ABI 7\)") as info:
         _capi._check_abi()
     assert isinstance(info.value, ImportError)
+
+
+def test_minor_version_mismatch_is_refused(monkeypatch):
+    # While the major version is 0, a minor release changes the ABI: 0.2 refuses a 0.1 binding.
+    monkeypatch.setattr(_capi, "VERSION_NUMBER", 100)
+    with pytest.raises(libpyacq.LibraryError, match=r"libpyacq 0\.2\.0 .* written for libpyacq 0\.1"):
+        _capi._check_abi()
 
 
 def run_import(env_path, cwd=None):
@@ -136,7 +143,8 @@ def test_status_names():
     assert _capi.status_name(0) == "PYACQ_OK"
     assert _capi.status_name(-7) == "PYACQ_ERR_MALFORMED"
     assert _capi.status_name(12345) == "PYACQ_UNKNOWN_STATUS"
-    assert set(errors.STATUS_EXCEPTIONS) == {-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -99}
+    assert set(errors.STATUS_EXCEPTIONS) == {-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -99}
+    assert errors.STATUS_EXCEPTIONS[-13] is errors.HandleError
 
 
 # ------------------------------------------------------------------ dtypes
@@ -178,21 +186,32 @@ def test_dtype_params():
 # ------------------------------------------------------------------ raw handles
 
 def test_null_and_destroyed_handles_are_errors_not_crashes():
-    count = ctypes.c_int()
-    assert lib.pyacq_output_subscriber_count(None, ctypes.byref(count)) == -1
+    count = ctypes.c_int32()
+    assert lib.pyacq_output_subscriber_count(None, ctypes.byref(count)) == -13  # PYACQ_ERR_HANDLE
     assert "NULL" in _capi.last_error()
     handle = _capi.OutputHandle()
     check(lib.pyacq_output_create(ctypes.byref(handle), None))
     lib.pyacq_output_destroy(handle)
-    assert lib.pyacq_output_configure(handle, b"{}") == -1
+    assert lib.pyacq_output_configure(handle, b"{}") == -13
     assert "destroyed" in _capi.last_error()
+    with pytest.raises(errors.HandleError, match="destroyed"):
+        check(lib.pyacq_output_configure(handle, b"{}"))
+    # A new handle never takes the value of a destroyed one: the stale handle stays stale.
+    newer = _capi.OutputHandle()
+    check(lib.pyacq_output_create(ctypes.byref(newer), None))
+    try:
+        assert ctypes.cast(newer, ctypes.c_void_p).value != ctypes.cast(handle, ctypes.c_void_p).value
+        assert lib.pyacq_output_reset_index(handle) == -13
+    finally:
+        lib.pyacq_output_destroy(newer)
     lib.pyacq_output_destroy(handle)  # twice: ignored
     lib.pyacq_output_destroy(None)
     # an input handle passed as an output handle
     other = _capi.InputHandle()
     check(lib.pyacq_input_create(ctypes.byref(other), None))
     try:
-        assert lib.pyacq_output_close(ctypes.cast(other, _capi.OutputHandle)) == -1
+        assert lib.pyacq_output_close(ctypes.cast(other, _capi.OutputHandle)) == -13
+        assert "expected a output stream handle, got a InputStream handle" in _capi.last_error()
     finally:
         lib.pyacq_input_destroy(other)
     # ctypes itself refuses a handle of the wrong type

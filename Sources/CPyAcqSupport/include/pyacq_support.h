@@ -36,8 +36,10 @@ static inline void pyacq_copy_bytes(void *dst, const void *src, size_t n) {
 static inline int pyacq_errno(void) { return errno; }
 
 
-void libpyacq_set_last_error(const char *message);
+void libpyacq_set_last_error(const char *message, const char *type, const char *traceback);
 const char *libpyacq_last_error(void);
+const char *libpyacq_last_error_type(void);
+const char *libpyacq_last_error_traceback(void);
 void libpyacq_set_thread_name(const char *name);
 const char *libpyacq_module_path(void);
 

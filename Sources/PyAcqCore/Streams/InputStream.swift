@@ -57,9 +57,16 @@ public final class InputStream: @unchecked Sendable {
 
     public var isConnected: Bool { lock.withLock { socket != nil } }
 
-    /// How a proxy to a remote OutputStream becomes its params (installed by the RPC layer,
-    /// which fetches `params` by value as pyacq does, PROTOCOL §8.3).
-    nonisolated(unsafe) public static var remoteParamsFetcher: ((ProxyReference) throws(PyAcqError) -> ValueMap)?
+    public typealias RemoteParamsFetcher = (ProxyReference) throws(PyAcqError) -> ValueMap
+    nonisolated(unsafe) private static var remoteParamsFetcher: RemoteParamsFetcher?
+    private static let fetcherLock = Lock()
+
+    /// How a proxy to a remote OutputStream becomes its params. Core knows nothing of RPC: the
+    /// runtime bootstrap installs the RPC layer's fetcher, which gets `params` by value as pyacq
+    /// does (PROTOCOL §8.3).
+    public static func installRemoteParamsFetcher(_ fetcher: @escaping RemoteParamsFetcher) {
+        fetcherLock.withLock { remoteParamsFetcher = fetcher }
+    }
 
     /// Connects to a params map or to a proxy to an output stream.
     public func connect(to target: Value) throws(PyAcqError) {
@@ -67,8 +74,8 @@ public final class InputStream: @unchecked Sendable {
         case .map(let params):
             try connect(params)
         case .proxy(let ref):
-            guard let fetch = InputStream.remoteParamsFetcher else {
-                throw PyAcqError(.state, "connecting to a remote output needs the RPC layer")
+            guard let fetch = InputStream.fetcherLock.withLock({ InputStream.remoteParamsFetcher }) else {
+                throw PyAcqError(.state, "connecting to a remote output needs the RPC layer: call PyAcqRuntime.bootstrap() first")
             }
             try connect(try fetch(ref))
         default:

@@ -29,6 +29,15 @@ public struct ObjectProxy: Equatable, Sendable {
 
     func client() throws(PyAcqError) -> RPCClient { try RPCClient.forThread(reference.rpcAddress) }
 
+    /// This thread's client and what is left of `timeoutMs` once it is connected: a first call
+    /// to a server that never answers still returns within the caller's timeout.
+    func client(within timeoutMs: Int) throws(PyAcqError) -> (RPCClient, remainingMs: Int) {
+        guard timeoutMs >= 0 else { return (try client(), -1) }
+        let start = monotonicSeconds()
+        let c = try RPCClient.forThread(reference.rpcAddress, connectTimeoutMs: max(1, min(1000, timeoutMs)))
+        return (c, max(0, timeoutMs - Int((monotonicSeconds() - start) * 1000)))
+    }
+
     /// Calls the designated callable. Returns nil only for `.off`; `.async` returns the future
     /// without waiting.
     @discardableResult
@@ -42,24 +51,27 @@ public struct ObjectProxy: Equatable, Sendable {
     public func invoke(_ args: [Value] = [], _ kwargs: ValueMap = [:], returnType: String = "auto",
                        timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> ObjectProxyOrValue {
         let options: Value = .map(["obj": wireValue, "args": .array(args), "kwargs": .map(kwargs)])
-        let c = try client()
-        return c.wrap(try c.call("call_obj", options: options, returnType: returnType, timeoutMs: timeoutMs))
+        let (c, remaining) = try client(within: timeoutMs)
+        return c.wrap(try c.call("call_obj", options: options, returnType: returnType, timeoutMs: remaining))
     }
 
     /// `_get_value()`: the object by value.
     public func value(timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> Value {
-        try client().call("get_obj", options: .map(["obj": wireValue]), returnType: "value", timeoutMs: timeoutMs)
+        let (c, remaining) = try client(within: timeoutMs)
+        return try c.call("get_obj", options: .map(["obj": wireValue]), returnType: "value", timeoutMs: remaining)
     }
 
     /// `_undefer()`: resolves the attribute path on the server and returns a proxy to the
     /// object itself (or its value, with `returnType: "value"`).
     public func resolved(returnType: String = "proxy", timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> ObjectProxyOrValue {
-        let c = try client()
-        return c.wrap(try c.call("get_obj", options: .map(["obj": wireValue]), returnType: returnType, timeoutMs: timeoutMs))
+        let (c, remaining) = try client(within: timeoutMs)
+        return c.wrap(try c.call("get_obj", options: .map(["obj": wireValue]), returnType: returnType, timeoutMs: remaining))
     }
 
     /// `_delete()`: drops this proxy's reference on the server.
-    public func delete() throws(PyAcqError) {
-        _ = try client().call("delete", options: .map(["obj_id": .int(reference.objectId), "ref_id": .int(reference.referenceId)]))
+    public func delete(timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) {
+        let (c, remaining) = try client(within: timeoutMs)
+        _ = try c.call("delete", options: .map(["obj_id": .int(reference.objectId), "ref_id": .int(reference.referenceId)]),
+                       timeoutMs: remaining)
     }
 }

@@ -172,7 +172,7 @@ public final class RPCClient: @unchecked Sendable {
         }
         let lines = parts[1].arrayValue?.compactMap(\.stringValue) ?? []
         let last = lines.last?.trimmingCharacters(in: "\n ") ?? type
-        return PyAcqError(.remote, "remote \(last) (from \(address))\n" + lines.joined(), exceptionType: type)
+        return PyAcqError(.remote, "remote \(last) (from \(address))", exceptionType: type, traceback: lines.joined())
     }
 
     // MARK: actions

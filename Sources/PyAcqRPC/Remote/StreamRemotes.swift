@@ -88,20 +88,22 @@ func millis(_ seconds: Value?) -> Int {
     return max(0, Int(s * 1000))
 }
 
+/// The params of the output stream a proxy designates, fetched by value as pyacq does
+/// (PROTOCOL §8.3); a proxy to this thread's own server resolves locally.
+public func fetchRemoteOutputParams(_ ref: ProxyReference, timeoutMs: Int = RPCClient.defaultTimeoutMs) throws(PyAcqError) -> ValueMap {
+    if let server = ThreadState.current.server, ref.rpcAddress == server.address,
+       case .object(let object) = try server.resolve(ref), let output = object as? OutputStream {
+        return output.params.map
+    }
+    guard case .map(let params) = try ObjectProxy(ref).attribute("params").value(timeoutMs: timeoutMs) else {
+        throw PyAcqError(.badParams, "the remote output's params are not a dict", exceptionType: "TypeError")
+    }
+    return params
+}
+
 /// `pyacq.core.stream`: constructors for streams created by remote peers.
 public enum StreamModule {
     public static func register() {
-        InputStream.remoteParamsFetcher = { ref throws(PyAcqError) in
-            // A proxy to this thread's own server resolves locally; others are asked over RPC.
-            if let server = ThreadState.current.server, ref.rpcAddress == server.address,
-               case .object(let object) = try server.resolve(ref), let output = object as? OutputStream {
-                return output.params.map
-            }
-            guard case .map(let params) = try ObjectProxy(ref).attribute("params").value() else {
-                throw PyAcqError(.badParams, "the remote output's params are not a dict", exceptionType: "TypeError")
-            }
-            return params
-        }
         var i = RemoteInterface<RemoteModule>()
         i.method("OutputStream") { _, call throws(PyAcqError) in
             .object(OutputStream(spec: call.argument(0, "spec")?.mapValue ?? [:], name: call.argument(1, "name")?.stringValue ?? ""))

@@ -57,7 +57,7 @@ public final class RPCServer: @unchecked Sendable {
         return entity
     }
 
-    static func attribute(of entity: RemoteEntity, _ name: String) throws(PyAcqError) -> RemoteEntity {
+    public static func attribute(of entity: RemoteEntity, _ name: String) throws(PyAcqError) -> RemoteEntity {
         switch entity {
         case .object(let object):
             if let found = try object.remoteAttribute(name) { return found }
@@ -99,6 +99,15 @@ public final class RPCServer: @unchecked Sendable {
 
     /// Waits for the server thread (after a `close` request) to finish.
     public func join() { thread?.join() }
+
+    /// Closes a server that runs on its own thread (`startThread`) as a `close` request does, so
+    /// its other clients get a disconnect notice, and waits for the thread to end. Idempotent.
+    public func stop(timeoutMs: Int = 1000) {
+        if !isClosed {
+            guard (try? RPCClient.forThread(address).closeServer(timeoutMs: timeoutMs)) != nil || isClosed else { return }
+        }
+        join()
+    }
 
     /// Handles every request already queued, waiting up to `timeoutMs` for the first one.
     /// Returns the number handled. Call only from the thread that serves this server.

@@ -71,12 +71,12 @@ int main(void) {
         printf("FAIL  pyacq_status_name(PYACQ_ERR_DTYPE) = %s\n", pyacq_status_name(PYACQ_ERR_DTYPE));
     }
 
-    /* 1. NULL handles and NULL out-parameters: PYACQ_ERR_INVALID_ARGUMENT, never a crash. */
+    /* 1. NULL handles: PYACQ_ERR_HANDLE; NULL out-parameters: PYACQ_ERR_INVALID_ARGUMENT; never a crash. */
     EXPECT(PYACQ_ERR_INVALID_ARGUMENT, pyacq_output_create(NULL, NULL));
-    EXPECT(PYACQ_ERR_INVALID_ARGUMENT, pyacq_output_configure(NULL, "{}"));
-    EXPECT(PYACQ_ERR_INVALID_ARGUMENT, pyacq_output_send(NULL, chunk, NULL, 2, shape, NULL, -1));
-    EXPECT(PYACQ_ERR_INVALID_ARGUMENT, pyacq_input_recv(NULL, 0, &index, NULL));
-    EXPECT(PYACQ_ERR_INVALID_ARGUMENT, pyacq_ringbuffer_index(NULL, &index));
+    EXPECT(PYACQ_ERR_HANDLE, pyacq_output_configure(NULL, "{}"));
+    EXPECT(PYACQ_ERR_HANDLE, pyacq_output_send(NULL, chunk, NULL, 2, shape, NULL, -1));
+    EXPECT(PYACQ_ERR_HANDLE, pyacq_input_recv(NULL, 0, &index, NULL));
+    EXPECT(PYACQ_ERR_HANDLE, pyacq_ringbuffer_index(NULL, &index));
     EXPECT(PYACQ_ERR_INVALID_ARGUMENT, pyacq_dtype_itemsize("float32", NULL));
     pyacq_output_destroy(NULL); /* destroying NULL is a no-op */
     pyacq_input_destroy(NULL);

@@ -198,7 +198,7 @@ static int sharedmem_roundtrip(int nchunks) {
     int64_t index = 0, oldest = 0, newest = 0, length = 0;
     int64_t frame_shape[PYACQ_MAX_NDIM - 1] = {0};
     int32_t frame_ndim = 0;
-    int is_double = 0;
+    bool is_double = false;
 
     /* A sharedmem output writes each chunk into a ring buffer in a shared file and publishes
      * only (index, length) notifications on its socket. buffer_size is the ring length in
@@ -217,7 +217,7 @@ static int sharedmem_roundtrip(int nchunks) {
     TRY(pyacq_input_buffer(in, &ring));
     TRY(pyacq_ringbuffer_info(ring, &length, &frame_ndim, frame_shape, &ring_dtype, &is_double));
     printf("shared ring: %lld samples, frame shape [%lld] (%d dim), dtype %s, double %d\n", (long long)length,
-           (long long)frame_shape[0], (int)frame_ndim, ring_dtype, is_double);
+           (long long)frame_shape[0], (int)frame_ndim, ring_dtype, (int)is_double);
 
     /* The ring holds RING_LEN samples: with more chunks than that, a consumer that is late
      * finds its samples overwritten (pyacq_ringbuffer_read then says PYACQ_ERR_OVERRUN). Here

@@ -5,7 +5,8 @@ classdef InputStream < handle
 %   in = pyacq.InputStream(spec, 'Orientation', o) % overriding the producer's params
 %   in.connect(out)                                % an OutputStream, its params struct,
 %                                                  % the params JSON of any pyacq producer, or
-%                                                  % a remote node's output (StreamProxy)
+%                                                  % a remote node's output (StreamProxy;
+%                                                  % optional 'Timeout', ms)
 %   [index, data] = in.recv(1000);                 % waits at most 1000 ms (pyacq:timeout)
 %   ready = in.poll(100);                          % true when a chunk is waiting
 %   in.setBuffer(10000);                           % private ring buffer fed by recv
@@ -34,11 +35,13 @@ classdef InputStream < handle
       obj.Orientation = pyacq.internal.checkOrientation(o);
     end
 
-    function connect(obj, source)
+    function connect(obj, source, varargin)
     %CONNECT  Connects to a producer: a pyacq.OutputStream, its params struct, params JSON, or
-    %   a pyacq.StreamProxy to a remote node's output (node.output(); its params are fetched).
+    %   a pyacq.StreamProxy to a remote node's output (node.output(); its params are fetched,
+    %   waiting at most the proxy's Timeout or a trailing 'Timeout', ms pair).
       if isa(source, 'pyacq.StreamProxy')
-        pyacq_mex('input_connect_proxy', obj.Handle, source.Handle);
+        [~, t] = pyacq.internal.timeoutOption(varargin, source.Timeout);
+        pyacq_mex('input_connect_stream', obj.Handle, source.Handle, t);
         return;
       end
       json = pyacq.internal.producerParams(source, ...

@@ -5,10 +5,15 @@ classdef Manager < handle
 %                                          % process; 'rpc': in a spawned manager process
 %   ng = man.createNodeGroup('ng1');       % spawns a pyacq-nodegroup process (pyacq.NodeGroup)
 %   host = man.addHost('tcp://10.0.0.2:5000');            % a pyacq-host / Python host_server
-%   ng2 = man.createNodeGroup('remote1', 'tcp://10.0.0.2:5000');
+%   ng2 = man.createNodeGroup('remote1', host);           % (or the host's address)
 %   man.startAllNodes(); man.stopAllNodes();
 %   groups = man.listNodeGroups();         % cell of pyacq.NodeGroup
 %   man.close();                           % closes every node group: their processes exit
+%
+%   Every call that waits on another process waits at most man.Timeout milliseconds (10000 by
+%   default; Inf = forever) and raises pyacq:timeout after; each method also takes a trailing
+%   'Timeout', ms pair, e.g. pyacq.Manager('rpc', 'Timeout', 30000). Node groups, nodes and
+%   streams inherit the Timeout of the object they came from.
 %
 %   Node group processes are `pyacq-nodegroup` executables found next to libpyacq (or in
 %   ../bin from it), or at $PYACQ_NODEGROUP_EXECUTABLE (setenv before creating node groups).
@@ -20,52 +25,72 @@ classdef Manager < handle
     Mode = 'local'
     Closed = false
   end
+  properties
+    Timeout = 10000      % milliseconds each call waits at most (Inf = forever)
+  end
 
   methods
-    function obj = Manager(mode)
-      if nargin < 1 || isempty(mode)
-        mode = 'local';
+    function obj = Manager(varargin)
+      [args, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
+      mode = 'local';
+      if ~isempty(args) && ~isempty(args{1})
+        mode = args{1};
       end
       if ~ischar(mode) || ~any(strcmp(mode, {'local', 'rpc'}))
         error('pyacq:argument', 'the manager mode must be ''local'' or ''rpc''');
       end
       obj.Mode = mode;
-      obj.Handle = pyacq_mex('manager_create', mode);
+      if numel(varargin) > numel(args)
+        obj.Timeout = varargin{end};
+      end
+      obj.Handle = pyacq_mex('manager_create', mode, t);
     end
 
-    function ng = createNodeGroup(obj, name, host, options)
-    %CREATENODEGROUP  Spawns a node group process named NAME ('' or omitted: automatic) on
-    %   HOST (an address given to addHost or the proxy it returned; omitted: this machine).
-    %   OPTIONS (struct, optional) go to the Host, e.g. struct('executable', path).
+    function set.Timeout(obj, t)
+      pyacq.internal.timeoutMs(t);   % validates
+      obj.Timeout = t;
+    end
+
+    function ng = createNodeGroup(obj, varargin)
+    %CREATENODEGROUP  createNodeGroup(name, host, options): spawns a node group process named
+    %   NAME ('' or omitted: automatic) on HOST (a pyacq.Host from addHost or an address;
+    %   omitted: this machine). OPTIONS (struct, optional) go to the Host, e.g.
+    %   struct('executable', path).
+      [args, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
       obj.checkOpen();
-      if nargin < 2
-        name = [];
+      if numel(args) > 3
+        error('pyacq:argument', 'too many arguments; usage: createNodeGroup([name [, host [, options]]] [, ''Timeout'', ms])');
       end
-      if nargin < 3 || isempty(host)
-        host = [];
-      elseif isa(host, 'pyacq.Proxy')
+      args(end + 1:3) = {[]};
+      [name, host, options] = args{1:3};
+      if isa(host, 'pyacq.Proxy')
         ref = jsondecode(host.json());
         host = ref.rpc_addr;
       end
-      if nargin < 4
-        options = [];
+      if isstruct(options)
+        options = pyacq.internal.encode(options);
       end
-      ng = pyacq.NodeGroup(pyacq_mex('manager_create_nodegroup', obj.Handle, name, host, options), obj);
+      ng = pyacq.NodeGroup(pyacq_mex('manager_create_nodegroup', obj.Handle, name, host, options, t), obj);
     end
 
-    function host = addHost(obj, address)
-    %ADDHOST  Connects to the Host served at ADDRESS (pyacq's get_host); returns a pyacq.Proxy.
+    function host = addHost(obj, address, varargin)
+    %ADDHOST  Connects to the Host served at ADDRESS (pyacq's get_host); returns a pyacq.Host.
+      [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
       obj.checkOpen();
-      host = pyacq.Proxy(pyacq_mex('manager_add_host', obj.Handle, address), obj);
+      host = pyacq.Host(pyacq_mex('manager_add_host', obj.Handle, address, t), obj);
     end
 
-    function groups = listNodeGroups(obj)
+    function groups = listNodeGroups(obj, varargin)
     %LISTNODEGROUPS  The live node groups, as a cell array of pyacq.NodeGroup.
+      [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
       obj.checkOpen();
-      ids = pyacq_mex('manager_list_nodegroups', obj.Handle);
-      groups = cell(1, numel(ids));
-      for k = 1:numel(ids)
-        groups{k} = pyacq.NodeGroup(ids(k), obj);
+      groups = pyacq.internal.fromRemote(pyacq_mex('manager_list_nodegroups', obj.Handle, t), obj);
+      if isempty(groups)
+        groups = cell(1, 0);
+      elseif ~iscell(groups)
+        groups = {groups};   % jsondecode: a list of one object is that object
+      else
+        groups = reshape(groups, 1, []);
       end
     end
 
@@ -75,24 +100,28 @@ classdef Manager < handle
       p = pyacq.Proxy(pyacq_mex('manager_proxy', obj.Handle), obj);
     end
 
-    function startAllNodes(obj)
+    function startAllNodes(obj, varargin)
+      [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
       obj.checkOpen();
-      pyacq_mex('manager_start_all_nodes', obj.Handle);
+      pyacq_mex('manager_start_all_nodes', obj.Handle, t);
     end
 
-    function stopAllNodes(obj)
+    function stopAllNodes(obj, varargin)
+      [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
       obj.checkOpen();
-      pyacq_mex('manager_stop_all_nodes', obj.Handle);
+      pyacq_mex('manager_stop_all_nodes', obj.Handle, t);
     end
 
-    function close(obj)
-    %CLOSE  Closes every node group (their processes exit) and, in 'rpc' mode, the manager
-    %   process. Idempotent; the object stays (later calls raise pyacq:state).
+    function close(obj, varargin)
+    %CLOSE  Closes every node group (their processes exit; each gets at most Timeout) and, in
+    %   'rpc' mode, the manager process. Idempotent; the object stays (later calls raise
+    %   pyacq:state).
+      [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
       if obj.Closed
         return;
       end
       obj.Closed = true;
-      pyacq_mex('manager_close', obj.Handle);
+      pyacq_mex('manager_close', obj.Handle, t);
     end
 
     function delete(obj)

@@ -3,28 +3,30 @@ classdef NodeGroup < pyacq.Proxy
 %
 %   ng = man.createNodeGroup('ng1');
 %   dev = ng.createNode('NumpyDeviceBuffer', 'dev');   % a pyacq.Node (name optional)
+%   dev = ng.createNode('NumpyDeviceBuffer', 'dev', 'Timeout', 30000);
 %   names = ng.nodeTypes();                            % node types it can create
 %   nodes = ng.listNodes();                            % cell of pyacq.Node
 %   pid = ng.pid();                                    % process id of the node group
+%   ng.close();                                        % closes its nodes, ends the process
 %
-%   Any other NodeGroup method (start_all_nodes, stop_all_nodes, any_node_running, close ...)
-%   goes through call(), e.g. ng.call('any_node_running').
+%   An unknown node type raises pyacq:remote:KeyError. Any other NodeGroup method
+%   (start_all_nodes, stop_all_nodes, any_node_running ...) goes through call(), e.g.
+%   ng.call('any_node_running').
 
   methods
     function obj = NodeGroup(handle, owner)
+    %NODEGROUP  Wraps a gateway node group handle, or the JSON text of its proxy map.
       if nargin < 2
         owner = [];
       end
-      obj@pyacq.Proxy(handle, owner);
+      obj.init(handle, owner, 'nodegroup');
     end
 
-    function node = createNode(obj, typeName, name)
-    %CREATENODE  Creates a node of a registered type (pyacq.nodeTypes()) named NAME (default:
-    %   automatic) in this node group; returns a pyacq.Node.
-      if nargin < 3
-        name = [];
-      end
-      node = pyacq.Node(pyacq_mex('nodegroup_create_node', obj.Handle, typeName, name), obj);
+    function node = createNode(obj, typeName, varargin)
+    %CREATENODE  createNode(type) / createNode(type, name): a node of a registered type
+    %   (pyacq.nodeTypes()) named NAME (default: automatic) in this node group (pyacq.Node).
+      [name, t] = pyacq.internal.optionalName(varargin, obj.Timeout, 'createNode(type [, name] [, ''Timeout'', ms])');
+      node = pyacq.Node(pyacq_mex('nodegroup_create_node', obj.Handle, typeName, name, t), obj);
     end
 
     function nodes = listNodes(obj)
@@ -46,6 +48,12 @@ classdef NodeGroup < pyacq.Proxy
     %PID  Process id of the node group.
       a = obj.attr('pid');
       p = a.value();
+    end
+
+    function close(obj, varargin)
+    %CLOSE  Closes the group's nodes and ends its process ('Timeout', ms: how long to wait).
+      [~, t] = pyacq.internal.timeoutOption(varargin, obj.Timeout);
+      pyacq_mex('nodegroup_close', obj.Handle, t);
     end
   end
 end

@@ -18,7 +18,11 @@ are wire-compatible with the original Python pyacq; names mirror pyacq so that
 Remote parts (pyacq's RPC and distributed graphs): ``RPCServer``, ``RPCClient``, ``ObjectProxy``
 (rpc.py); ``create_manager``, ``Manager``, ``NodeGroup`` / ``NodeProxy`` / ``StreamProxy``
 proxies (manager.py); Python custom nodes: ``Node``, ``register_node_type``,
-``ThreadPollInput`` (node.py).
+``ThreadPollInput`` / ``ThreadPollOutput`` (node.py). The built-in Swift nodes in this process,
+used like pyacq's classes: ``NumpyDeviceBuffer``, ``SosFilter``, ``AnalogTrigger``,
+``TriggerAccumulator``, ``RawRecorder``... (swiftnode.py). pyacq's module layout:
+``libpyacq.core`` (.rpc, .stream, .host, .nodegroup, .node, .tools, .manager), ``.dsp``,
+``.devices``, ``.rec``.
 
 See README.md for the library lookup order, view lifetimes and the remote API.
 """
@@ -30,11 +34,27 @@ from .errors import (BufferIndexError, BufferTooSmall, ClosedError, DTypeError, 
                      LibraryError, MalformedMessage, OverrunError, ParamsError, PyAcqError, PyAcqIOError,
                      PyAcqTimeout, RemoteCallError, RemoteCallException, RemoteError, StateError)
 from .manager import Manager, NodeGroup, NodeProxy, StreamProxy, create_manager, list_node_types
-from .node import Node, NodeStateError, ThreadPollInput, Timer, all_nodes, create_local_node, register_node_type
+from .node import (Node, NodeStateError, ThreadPollInput, ThreadPollOutput, Timer, all_nodes, create_local_node,
+                   register_node_type)
 from .ringbuffer import RingBuffer
-from .sharedmem import SharedMem
+from .sharedmem import SharedArray, SharedMem
 from .rpc import Future, ObjectProxy, RPCClient, RPCServer, measure_clock_diff
 from .stream import InputStream, OutputStream
+from .swiftnode import (AnalogTrigger, AviRecorder, Blackrock, BrainAmpSocket, ChannelSplitter, ChunkResizer,
+                        DigitalTrigger, Emotiv, MeasurementComputing, NIDAQmx, NumpyDeviceBuffer, OpenBCI,
+                        OpenEphysGUIRelay, OverlapFiltfilt, PyAudio, RawRecorder, SosFilter, StreamConverter, SwiftNode,
+                        TriggerAccumulator, WebCamAV, WebCamImageIO)
+from .serializer import JsonSerializer, MsgpackSerializer
+from .unavailable import ProcessSpawner, QtRPCServer
+from . import core, devices, dsp, rec  # pyacq's module layout: libpyacq.core.rpc, libpyacq.dsp.sosfilter...
+
+
+def __getattr__(name):
+    if name == "WidgetNode":  # needs Qt: made on first use, so importing libpyacq never imports Qt
+        from .widgetnode import widget_node_class
+        return widget_node_class()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+
 
 __version__ = "0.1.0"
 
@@ -46,5 +66,9 @@ __all__ = [
     "RemoteCallError", "RemoteCallException", "RPCServer", "RPCClient", "ObjectProxy", "Future",
     "measure_clock_diff", "create_manager", "Manager", "NodeGroup", "NodeProxy", "StreamProxy",
     "list_node_types", "Node", "NodeStateError", "ThreadPollInput", "Timer", "all_nodes", "create_local_node",
-    "register_node_type",
+    "register_node_type", "SwiftNode", "NumpyDeviceBuffer", "StreamConverter", "ChannelSplitter", "SosFilter",
+    "OverlapFiltfilt", "AnalogTrigger", "DigitalTrigger", "TriggerAccumulator", "RawRecorder", "ChunkResizer",
+    "AviRecorder", "WebCamImageIO", "WebCamAV", "MeasurementComputing", "PyAudio", "Emotiv", "BrainAmpSocket",
+    "OpenBCI", "NIDAQmx", "Blackrock", "OpenEphysGUIRelay", "ThreadPollOutput", "SharedArray", "JsonSerializer",
+    "MsgpackSerializer", "ProcessSpawner", "QtRPCServer", "core", "dsp", "devices", "rec",
 ]

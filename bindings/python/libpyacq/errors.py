@@ -7,13 +7,13 @@ below. Each class also derives from the closest built-in exception, so ``except 
 """
 
 import builtins
-import re
 
 __all__ = [
     "PyAcqError", "InvalidArgument", "ParamsError", "DTypeError", "StateError", "PyAcqTimeout",
     "PyAcqIOError", "MalformedMessage", "BufferIndexError", "BufferTooSmall", "OverrunError",
-    "ClosedError", "RemoteError", "RemoteCallError", "RemoteCallException", "InternalError", "LibraryError",
-    "remote_error",
+    "ClosedError", "RemoteError", "RemoteCallError", "RemoteCallException", "HandleError", "InternalError",
+    "LibraryError",
+    "remote_error", "typed_error",
 ]
 
 
@@ -119,6 +119,11 @@ class RemoteCallError(RemoteError):
         return "".join(self.traceback)
 
 
+class HandleError(PyAcqError, TypeError):
+    """A NULL, destroyed or foreign handle, or a handle of another kind (PYACQ_ERR_HANDLE)."""
+    status, status_name = -13, "PYACQ_ERR_HANDLE"
+
+
 class InternalError(PyAcqError):
     """A bug in libpyacq (PYACQ_ERR_INTERNAL): please report it."""
     status, status_name = -99, "PYACQ_ERR_INTERNAL"
@@ -137,14 +142,13 @@ STATUS_EXCEPTIONS = {
     cls.status: cls
     for cls in (InvalidArgument, ParamsError, DTypeError, StateError, PyAcqTimeout, PyAcqIOError,
                 MalformedMessage, BufferIndexError, BufferTooSmall, OverrunError, ClosedError,
-                RemoteError, InternalError)
+                RemoteError, HandleError, InternalError)
 }
 
 
 RemoteCallException = RemoteCallError  # pyacq's name
 
 _REMOTE_CLASSES = {}
-_REMOTE_HEADER = re.compile(r"^remote ([A-Za-z_][\w.]*)(?::\s?(.*?))?(?: \(from (\S+)\))?$")
 
 
 def _remote_class(type_name):
@@ -152,7 +156,7 @@ def _remote_class(type_name):
     cls = _REMOTE_CLASSES.get(type_name)
     if cls is not None:
         return cls
-    builtin = getattr(builtins, type_name or "", None) if type_name else None
+    builtin = getattr(builtins, type_name, None) if type_name else None
     cls = RemoteCallError
     if (isinstance(builtin, type) and issubclass(builtin, Exception) and not issubclass(builtin, Warning)
             and not issubclass(builtin, RemoteCallError)):
@@ -165,17 +169,44 @@ def _remote_class(type_name):
     return cls
 
 
-def remote_error(message, context=None):
-    """The exception for a PYACQ_ERR_REMOTE status whose pyacq_last_error() is `message`
-    ("remote <Type>: <text> (from <address>)" then the remote traceback lines)."""
-    first, _, rest = message.partition("\n")
-    match = _REMOTE_HEADER.match(first.strip())
+_TYPED_CLASSES = {}
+
+
+def typed_error(error, type_name):
+    """`error` (a local libpyacq error) as an instance of a class that also derives from the
+    built-in exception `type_name` (e.g. KeyError for a node's unknown parameter, TypeError for
+    an unexpected configure keyword), so code written for pyacq's nodes catches it."""
+    builtin = getattr(builtins, type_name or "", None)
+    if (not isinstance(builtin, type) or not issubclass(builtin, Exception) or issubclass(builtin, Warning)
+            or isinstance(error, builtin)):
+        return error
+    key = (type(error), builtin)
+    cls = _TYPED_CLASSES.get(key)
+    if cls is None:
+        try:
+            cls = type(type(error).__name__ + builtin.__name__, key, {"__module__": __name__})
+            cls("probe")
+        except TypeError:  # incompatible layouts or constructors: keep the libpyacq class
+            cls = type(error)
+        _TYPED_CLASSES[key] = cls
+    typed = cls(error.message, error.status, error.status_name)
+    typed.type_name = type_name
+    return typed
+
+
+def remote_error(message, type_name, traceback, context=None):
+    """The exception for a PYACQ_ERR_REMOTE status, from the structured last-error details:
+    `type_name` (pyacq_last_error_type), `traceback` (pyacq_last_error_traceback, the peer's
+    formatted traceback) and `message` (pyacq_last_error)."""
     shown = "%s: %s" % (context, message) if context else message
-    if match is None:  # not a remote exception report (e.g. a malformed reply): no type to tell
+    lines = tuple(line + "\n" for line in traceback.splitlines())
+    if not lines:  # not an exception raised by a remote object (e.g. a malformed reply)
         return RemoteError(shown, RemoteError.status, RemoteError.status_name)
-    type_name, text = match.group(1).rpartition(".")[2], match.group(2) or ""
-    error = _remote_class(type_name)(shown, RemoteError.status, RemoteError.status_name)
-    error.type_name = type_name
-    error.remote_message = text
-    error.traceback = tuple(line + "\n" for line in rest.splitlines())
+    short_type = type_name.rpartition(".")[2]
+    error = _remote_class(short_type)(shown, RemoteError.status, RemoteError.status_name)
+    error.type_name = short_type
+    # The last traceback line is the exception as Python prints it: "<Type>: <message>".
+    last = lines[-1].strip()
+    error.remote_message = last.partition(": ")[2]
+    error.traceback = lines
     return error

@@ -23,19 +23,24 @@ through proxies::
 import atexit
 import ctypes
 import json
+import sys
 import weakref
 
 from . import _capi
 from ._arrays import dtype_param
 from ._capi import check, lib
 from ._handle import HandleKeeper, HandleOwner
-from .errors import InvalidArgument, RemoteCallError
+from .errors import InvalidArgument, PyAcqError, RemoteCallError
 from .rpc import ObjectProxy, _proxy_from_handle, from_json, register_proxy_class, to_json
 
 __all__ = ["create_manager", "Manager", "NodeGroup", "NodeProxy", "StreamProxy", "list_node_types"]
 
 
 _CALL_OPTIONS = ("_sync", "_timeout", "_return_type")
+
+#: Default timeout (seconds) of a Manager's calls: spawning a node group process can take a few
+#: seconds on a loaded machine. Pass ``timeout=`` to create_manager to change it.
+GRAPH_TIMEOUT = 30.0
 
 
 def _has_call_options(kwargs):
@@ -47,6 +52,36 @@ def _encode_params(params):
     if "dtype" in params:
         params["dtype"] = dtype_param(params["dtype"])
     return to_json(params)
+
+
+def _typed(proxy, kind):
+    """The typed C handle (node, node group, stream) of `proxy`, made from its generic proxy
+    handle on first use and kept beside it."""
+    keeper = proxy.__dict__.get("_typed_keeper")
+    if keeper is None:
+        handle_type, from_proxy, _, destroy = _KINDS[kind]
+        handle = handle_type()
+        check(from_proxy(proxy._handle(), ctypes.byref(handle)))
+        keeper = HandleKeeper(handle, destroy)
+        object.__setattr__(proxy, "_typed_keeper", keeper)
+    return keeper.handle
+
+
+def _from_typed(handle, kind, cls, options):
+    """A proxy of class `cls` owning the fresh typed C handle `handle`."""
+    _, _, to_proxy, destroy = _KINDS[kind]
+    keeper = HandleKeeper(handle, destroy)
+    generic = _capi.ProxyHandle()
+    check(to_proxy(handle, ctypes.byref(generic)))
+    proxy = _proxy_from_handle(generic, **options)
+    if not isinstance(proxy, cls):
+        proxy = cls(proxy._ref, _handle=proxy._keeper, **options)
+    object.__setattr__(proxy, "_typed_keeper", keeper)
+    return proxy
+
+
+def _timeout(proxy):
+    return _capi.timeout_ms(proxy._options["timeout"])
 
 
 def list_node_types():
@@ -98,15 +133,24 @@ class StreamProxy(ObjectProxy):
             if "dtype" in params:
                 params["dtype"] = dtype_param(params["dtype"])
             return self._derive("configure")(**params)
-        check(lib.pyacq_stream_configure(self._handle(), _encode_params(params)), "configure %s" % self._context())
+        check(lib.pyacq_stream_configure(_typed(self, "stream"), _encode_params(params), _timeout(self)),
+              "configure %s" % self._context())
 
     def connect(self, other, **options):
         if options:
             return self._derive("connect")(other, **options)
-        if isinstance(other, ObjectProxy):
-            check(lib.pyacq_stream_connect(self._handle(), other._handle()), "connect %s" % self._context())
+        local = getattr(type(other), "_node_stream_handle", None)
+        local = local(other) if callable(local) and not isinstance(other, ObjectProxy) else None
+        if isinstance(other, ObjectProxy) or local is not None:  # a node's stream, in any process
+            source = local if local is not None else _typed(other, "stream")
+            check(lib.pyacq_stream_connect(_typed(self, "stream"), source, _timeout(self)),
+                  "connect %s" % self._context())
         else:
             self._derive("connect")(other)
+
+    def _node_stream_handle(self):
+        """The typed stream handle (what pyacq_stream_connect / pyacq_input_connect_stream take)."""
+        return _typed(self, "stream")
 
     @_in_property
     def params(self):
@@ -125,14 +169,10 @@ class _RemoteStreams:
         self._kind = kind  # "output" | "input"
 
     def __getitem__(self, name):
-        handle = _capi.ProxyHandle()
-        function = lib.pyacq_node_output if self._kind == "output" else lib.pyacq_node_input
         try:
-            check(function(self._node._handle(), str(name).encode("utf-8"), ctypes.byref(handle)),
-                  "%ss[%r] of %s" % (self._kind, name, self._node._context()))
+            return self._node._stream(self._kind, name)
         except KeyError:
             raise KeyError(name) from None
-        return _stream_proxy(handle, self._node)
 
     def keys(self):
         return list(self._node._derive(self._kind + "s", "keys")())
@@ -156,13 +196,6 @@ class _RemoteStreams:
         return "<remote %ss of %r: %s>" % (self._kind, self._node, self.keys())
 
 
-def _stream_proxy(handle, like):
-    proxy = _proxy_from_handle(handle, **like._options)
-    if not isinstance(proxy, StreamProxy):
-        proxy = StreamProxy(proxy._ref, _handle=proxy._keeper, **like._options)
-    return proxy
-
-
 # ----------------------------------------------------------------------------- nodes
 
 class NodeProxy(ObjectProxy):
@@ -174,12 +207,12 @@ class NodeProxy(ObjectProxy):
     def configure(self, **kwargs):
         if _has_call_options(kwargs):
             return self._derive("configure")(**kwargs)
-        check(lib.pyacq_node_configure(self._handle(), to_json(kwargs)), "configure %s" % self._context())
+        check(lib.pyacq_node_configure(_typed(self, "node"), to_json(kwargs), _timeout(self)), "configure %s" % self._context())
 
     def _lifecycle(self, name, function, options):
         if options:  # _sync / _timeout / _return_type: the generic call
             return self._derive(name)(**options)
-        check(function(self._handle()), "%s %s" % (name, self._context()))
+        check(function(_typed(self, "node"), _timeout(self)), "%s %s" % (name, self._context()))
 
     def initialize(self, **options):
         return self._lifecycle("initialize", lib.pyacq_node_initialize, options)
@@ -193,25 +226,30 @@ class NodeProxy(ObjectProxy):
     def close(self, **options):
         return self._lifecycle("close", lib.pyacq_node_close, options)
 
-    def _stream(self, kind):
+    def _stream(self, kind, name=None):
+        """A StreamProxy to the node's only `kind` stream (name None) or the one named `name`."""
+        handle = _capi.StreamHandle()
+        function = lib.pyacq_node_output if kind == "output" else lib.pyacq_node_input
+        check(function(_typed(self, "node"), None if name is None else str(name).encode("utf-8"), _timeout(self),
+                       ctypes.byref(handle)),
+              "%s of %s" % (kind if name is None else "%ss[%r]" % (kind, name), self._context()))
+        return _from_typed(handle, "stream", StreamProxy, self._options)
+
+    def _only_stream(self, kind):
         cache = "_cached_" + kind
         cached = self.__dict__.get(cache)
-        if cached is not None:
-            return cached
-        handle = _capi.ProxyHandle()
-        function = lib.pyacq_node_output if kind == "output" else lib.pyacq_node_input
-        check(function(self._handle(), None, ctypes.byref(handle)), "%s of %s" % (kind, self._context()))
-        proxy = _stream_proxy(handle, self)
-        object.__setattr__(self, cache, proxy)
-        return proxy
+        if cached is None:
+            cached = self._stream(kind)
+            object.__setattr__(self, cache, cached)
+        return cached
 
     @_in_property
     def output(self):
-        return self._stream("output")
+        return self._only_stream("output")
 
     @_in_property
     def input(self):
-        return self._stream("input")
+        return self._only_stream("input")
 
     @property
     def outputs(self):
@@ -237,13 +275,22 @@ class NodeGroup(ObjectProxy):
                 kwds["name"] = name
             proxy = self._derive("create_node")(node_class, *args, **kwds)
             return proxy if isinstance(proxy, NodeProxy) else NodeProxy(proxy._ref, _handle=proxy._keeper)
-        handle = _capi.ProxyHandle()
-        check(lib.pyacq_nodegroup_create_node(self._handle(), node_class.encode("utf-8"),
-                                              None if name is None else str(name).encode("utf-8"), ctypes.byref(handle)),
+        handle = _capi.NodeHandle()
+        check(lib.pyacq_nodegroup_create_node(_typed(self, "nodegroup"), node_class.encode("utf-8"),
+                                              None if name is None else str(name).encode("utf-8"), _timeout(self),
+                                              ctypes.byref(handle)),
               "create_node(%r)" % node_class)
-        proxy = _proxy_from_handle(handle, **self._options)
-        return proxy if isinstance(proxy, NodeProxy) else NodeProxy(proxy._ref, _handle=proxy._keeper, **self._options)
+        return _from_typed(handle, "node", NodeProxy, self._options)
 
+
+#: kind -> (handle type, from_proxy, to_proxy, destroy) of the typed C handles.
+_KINDS = {
+    "node": (_capi.NodeHandle, lib.pyacq_node_from_proxy, lib.pyacq_node_proxy, lib.pyacq_node_destroy),
+    "nodegroup": (_capi.NodeGroupHandle, lib.pyacq_nodegroup_from_proxy, lib.pyacq_nodegroup_proxy,
+                  lib.pyacq_nodegroup_destroy),
+    "stream": (_capi.StreamHandle, lib.pyacq_stream_from_proxy, lib.pyacq_stream_proxy,
+               lib.pyacq_stream_destroy),
+}
 
 register_proxy_class(lambda t: t.startswith("<class 'pyacq.nodes."), NodeProxy)
 register_proxy_class(lambda t: t.endswith(".NodeGroup'>"), NodeGroup)
@@ -260,13 +307,14 @@ class Manager(HandleOwner):
 
     _kind = "manager"
 
-    def __init__(self, mode="local"):
+    def __init__(self, mode="local", timeout=GRAPH_TIMEOUT):
         if mode not in ("local", "rpc"):
             raise InvalidArgument("manager mode must be 'local' or 'rpc', got %r" % (mode,))
         self.mode = mode
         self.name = ""
+        self.timeout = timeout
         handle = _capi.ManagerHandle()
-        check(lib.pyacq_manager_create(ctypes.byref(handle), mode.encode("ascii")), "create_manager(%r)" % mode)
+        check(lib.pyacq_manager_create(ctypes.byref(handle), mode.encode("ascii"), self._ms()), "create_manager(%r)" % mode)
         self._keeper = HandleKeeper(handle, lib.pyacq_manager_destroy)
         proxy = _capi.ProxyHandle()
         check(lib.pyacq_manager_proxy(handle, ctypes.byref(proxy)))
@@ -281,10 +329,13 @@ class Manager(HandleOwner):
         if isinstance(addr, bytes):
             addr = addr.decode("utf-8")
         addr = str(addr)
-        handle = _capi.ProxyHandle()
-        check(lib.pyacq_manager_add_host(self._live().handle, addr.encode("utf-8"), ctypes.byref(handle)),
+        handle = _capi.HostHandle()
+        check(lib.pyacq_manager_add_host(self._live().handle, addr.encode("utf-8"), self._ms(), ctypes.byref(handle)),
               "get_host(%r)" % addr)
-        host = _proxy_from_handle(handle)
+        keeper = HandleKeeper(handle, lib.pyacq_host_destroy)
+        generic = _capi.ProxyHandle()
+        check(lib.pyacq_host_proxy(keeper.handle, ctypes.byref(generic)))
+        host = _proxy_from_handle(generic)
         self.hosts[addr] = host
         return host
 
@@ -299,28 +350,27 @@ class Manager(HandleOwner):
             host = host._rpc_addr
         elif isinstance(host, bytes):
             host = host.decode("utf-8")
-        handle = _capi.ProxyHandle()
+        handle = _capi.NodeGroupHandle()
         options = to_json(kwds) if kwds else None
         check(lib.pyacq_manager_create_nodegroup(self._live().handle,
                                                  None if name is None else str(name).encode("utf-8"),
                                                  None if host is None else str(host).encode("utf-8"),
-                                                 options, ctypes.byref(handle)),
+                                                 options, self._ms(), ctypes.byref(handle)),
               "create_nodegroup(%r)" % (name,))
-        proxy = _proxy_from_handle(handle)
-        return proxy if isinstance(proxy, NodeGroup) else NodeGroup(proxy._ref, _handle=proxy._keeper)
+        return _from_typed(handle, "nodegroup", NodeGroup, {})
 
     def list_nodegroups(self):
         out = ctypes.c_void_p()
-        check(lib.pyacq_manager_list_nodegroups(self._live().handle, ctypes.byref(out)))
+        check(lib.pyacq_manager_list_nodegroups(self._live().handle, self._ms(), ctypes.byref(out)))
         groups = from_json(_capi.take_string(out.value)) or []
         return [g if isinstance(g, NodeGroup) or not isinstance(g, ObjectProxy) else NodeGroup(g._ref)
                 for g in groups]
 
     def start_all_nodes(self):
-        check(lib.pyacq_manager_start_all_nodes(self._live().handle), "start_all_nodes")
+        check(lib.pyacq_manager_start_all_nodes(self._live().handle, self._ms()), "start_all_nodes")
 
     def stop_all_nodes(self):
-        check(lib.pyacq_manager_stop_all_nodes(self._live().handle), "stop_all_nodes")
+        check(lib.pyacq_manager_stop_all_nodes(self._live().handle, self._ms()), "stop_all_nodes")
 
     def close(self):
         """Closes every node group (their processes exit) and, in "rpc" mode, the manager
@@ -329,10 +379,13 @@ class Manager(HandleOwner):
         if keeper is None:
             return
         self._release()
-        check(lib.pyacq_manager_close(keeper.handle))
+        check(lib.pyacq_manager_close(keeper.handle, self._ms()))
+
+    def _ms(self):
+        return _capi.timeout_ms(self.timeout)
 
     def __getattr__(self, name):
-        if name.startswith("_") or name in ("proxy", "mode", "hosts", "name"):
+        if name.startswith("_") or name in ("proxy", "mode", "hosts", "name", "timeout"):
             raise AttributeError(name)
         self._live()
         return getattr(self.proxy, name)
@@ -348,8 +401,8 @@ def _close_managers():
     for manager in list(_open_managers):
         try:
             manager.close()
-        except Exception:
-            pass
+        except PyAcqError as exc:  # at exit nothing can be done but telling
+            sys.stderr.write("libpyacq: closing %r at exit failed: %s\n" % (manager, exc))
 
 
 atexit.register(_close_managers)

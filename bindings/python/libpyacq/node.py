@@ -44,8 +44,8 @@ from collections import OrderedDict
 from .errors import ClosedError, StateError
 from .stream import InputStream, OutputStream
 
-__all__ = ["Node", "register_node_type", "all_nodes", "create_local_node", "ThreadPollInput", "Timer",
-           "NodeStateError"]
+__all__ = ["Node", "register_node_type", "all_nodes", "create_local_node", "ThreadPollInput", "ThreadPollOutput",
+           "Timer", "NodeStateError"]
 
 logger = logging.getLogger("libpyacq.node")
 
@@ -79,13 +79,18 @@ def register_node_type(node_class, classname=None):
 
 
 def create_local_node(type_name, *args, **kwargs):
-    """A new Python node of the registered type `type_name`, in this process."""
-    try:
-        cls = all_nodes[type_name]
-    except KeyError:
-        raise KeyError("no Python node type %r is registered (known: %s)"
-                       % (type_name, ", ".join(all_nodes) or "none")) from None
-    return cls(*args, **kwargs)
+    """A new node of the registered type `type_name` in this process: a Python node type
+    (register_node_type), else a Swift node type of the library (a libpyacq.SwiftNode)."""
+    cls = all_nodes.get(type_name)
+    if cls is not None:
+        return cls(*args, **kwargs)
+    from .manager import list_node_types
+    from .swiftnode import SWIFT_NODE_CLASSES, SwiftNode
+    swift_types = list_node_types()
+    if type_name in swift_types:
+        return SWIFT_NODE_CLASSES.get(type_name, SwiftNode)(*args, type_name=type_name, **kwargs)
+    raise KeyError("no node type %r is registered (Python: %s; Swift: %s)"
+                   % (type_name, ", ".join(all_nodes) or "none", ", ".join(swift_types)))
 
 
 class Node:
@@ -270,7 +275,7 @@ def _qt_core():
                 module = __import__(name + ".QtCore", fromlist=["QtCore"])
                 if module.QCoreApplication.instance() is not None:
                     return module
-            except Exception:
+            except (ImportError, AttributeError):  # a partial or foreign module of that name
                 continue
     return None
 
@@ -307,7 +312,9 @@ class ThreadPollInput:
     def __init__(self, input_stream, timeout=200, return_data=None, callback=None, qt=None, copy=True):
         self.input_stream = weakref.ref(input_stream)
         self.timeout = timeout
-        self.return_data = True if return_data is None else bool(return_data)
+        if return_data is None:  # pyacq: data only where recv() owns it (plaindata, not a sharedmem ring)
+            return_data = (input_stream.params or {}).get("transfermode") != "sharedmem"
+        self.return_data = bool(return_data)
         self.copy = copy
         qtcore = _qt_core() if qt in (None, True) else None
         if qt is True and qtcore is None:
@@ -389,6 +396,17 @@ class ThreadPollInput:
         with self.lock:
             return self._pos
 
+
+
+class ThreadPollOutput(ThreadPollInput):
+    """A ThreadPollInput on a private InputStream connected to `output_stream` (pyacq's
+    ThreadPollOutput): watches what an output sends (a local OutputStream, a local node's
+    output or a proxy to a remote one). Keywords as ThreadPollInput."""
+
+    def __init__(self, output_stream, **kwargs):
+        self.instream = InputStream()
+        self.instream.connect(output_stream)
+        ThreadPollInput.__init__(self, self.instream, **kwargs)
 
 
 def _stop_at_exit(reference):

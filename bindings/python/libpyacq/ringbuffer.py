@@ -27,7 +27,11 @@ class RingBuffer(HandleOwner):
 
     _kind = "ring buffer"
 
-    def __init__(self, shape, dtype, double=True, fill=None, axisorder=None):
+    def __init__(self, shape, dtype, double=True, shmem=None, fill=None, axisorder=None):
+        if shmem is not None:
+            # pyacq's shmem=True / shm_id: libpyacq shares rings only as sharedmem output streams.
+            raise NotImplementedError("RingBuffer(shmem=...) is not implemented in libpyacq: a shared ring is made by "
+                                      "an OutputStream configured with transfermode='sharedmem'")
         shape = tuple(operator.index(n) for n in shape)
         if not shape:
             raise InvalidArgument("RingBuffer shape needs at least the ring length: (size, *frame_shape)")
@@ -38,7 +42,8 @@ class RingBuffer(HandleOwner):
         check(lib.pyacq_ringbuffer_create(ctypes.byref(handle), to_json(options, "ring buffer options")),
               "RingBuffer")
         self._setup(HandleKeeper(handle, lib.pyacq_ringbuffer_destroy), dtype)
-        self.axisorder = options["axisorder"]
+        # pyacq's attribute: the order of the axes in memory, outermost first
+        self.axisorder = np.arange(len(shape)) if axisorder is None else np.array(options["axisorder"])
 
     @classmethod
     def _from_handle(cls, handle, dtype=None):
@@ -53,7 +58,7 @@ class RingBuffer(HandleOwner):
         length = ctypes.c_int64()
         frame_ndim = ctypes.c_int32()
         frame_shape = (ctypes.c_int64 * _capi.MAX_NDIM)()
-        is_double = ctypes.c_int()
+        is_double = ctypes.c_bool()
         dtype_text = ctypes.c_void_p()
         check(lib.pyacq_ringbuffer_info(keeper.handle, ctypes.byref(length), ctypes.byref(frame_ndim),
                                         frame_shape, None if dtype is not None else ctypes.byref(dtype_text),
@@ -118,13 +123,23 @@ class RingBuffer(HandleOwner):
         first, second = self._views(start, stop)
         if join:
             if second is not None or copy:
-                return self.read(start, stop)
+                return self._in_memory_order(self.read(start, stop), first)
             return first
         if second is None:
             second = first[:0]
         if copy:
             return first.copy(), second.copy()
         return first, second
+
+    def _in_memory_order(self, data, view):
+        """`data` (a C-order copy) laid out like the ring's `view` when the ring has a
+        non-default axisorder, so copies keep pyacq's axis order in memory."""
+        order = self.axisorder
+        if order is None or list(order) == list(range(data.ndim)):
+            return data
+        arranged = np.empty_like(view, shape=data.shape)  # (owns its memory, axes in view's order)
+        arranged[...] = data
+        return arranged
 
     def read(self, start, stop):
         """An independent C-order copy of samples [start, stop); raises OverrunError if the

@@ -21,16 +21,17 @@ import ctypes
 import datetime
 import json
 import threading
+import logging
 import time
 
 import numpy as np
 
 from . import _capi
 from ._arrays import as_dtype, dtype_param
-from ._capi import check, lib
+from ._capi import check, lib, timeout_ms
 from ._handle import HandleKeeper, HandleOwner
 from ._wait import TIMEOUT_STATUS as _TIMEOUT, sliced
-from .errors import InvalidArgument, PyAcqTimeout, RemoteCallError, StateError
+from .errors import ClosedError, InvalidArgument, PyAcqTimeout, RemoteCallError, RemoteError, StateError
 
 __all__ = ["RPCServer", "RPCClient", "ObjectProxy", "Future", "encode_value", "decode_value",
            "to_json", "from_json", "measure_clock_diff", "register_proxy_class", "DEFAULT_TIMEOUT",
@@ -41,6 +42,7 @@ RemoteCallException = RemoteCallError  # pyacq's name
 MARKER = "___type_name___"
 #: pyacq's default timeout of proxy calls and attribute fetches (seconds).
 DEFAULT_TIMEOUT = 10.0
+_log = logging.getLogger(__name__)
 _SYNC_MODES = ("sync", "async", "off")
 _RETURN_TYPES = ("auto", "proxy", "value")
 _PROXY_KEYS = ("rpc_addr", "obj_id", "ref_id", "type_str", "attributes")
@@ -49,17 +51,13 @@ _BY_VALUE_TYPES = frozenset("<class '%s'>" % name for name in (
     "NoneType", "str", "int", "bool", "float", "tuple", "list", "dict", "numpy.ndarray", "numpy.float64"))
 
 
-def _ms(timeout, what="timeout"):
-    """Seconds (None = forever) -> C milliseconds (-1 = forever)."""
-    if timeout is None:
-        return -1
+def _release_reference(proxy):
+    """Drops a temporary proxy's server reference; a server that is gone or slow only costs
+    a reference it would drop anyway when the client disconnects."""
     try:
-        timeout = float(timeout)
-    except (TypeError, ValueError):
-        raise InvalidArgument("%s must be None or a number of seconds, got %r" % (what, timeout)) from None
-    if timeout != timeout or timeout < 0:
-        raise InvalidArgument("%s must be None or a number of seconds >= 0, got %r" % (what, timeout))
-    return int(min(timeout * 1000.0 + 0.5, 2 ** 31 - 1))
+        proxy._delete()
+    except (RemoteError, ClosedError, PyAcqTimeout) as exc:
+        _log.debug("could not release %r: %s", proxy, exc)
 
 
 def _out_string():
@@ -105,12 +103,9 @@ def encode_value(value):
         return {MARKER: "date", "data": value.strftime("%Y-%m-%d")}
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return dtype_param(value)
-    from .stream import OutputStream
-    if isinstance(value, OutputStream):
-        # A local output travels as its params: what a remote InputStream.connect needs.
-        if not value.params:
-            raise StateError("the output stream is not configured: configure it before sending it")
-        return encode_value(value.params)
+    rpc_value = getattr(value, "_rpc_value", None)
+    if callable(rpc_value):  # e.g. a local OutputStream travels as its params
+        return encode_value(rpc_value())
     raise InvalidArgument("%r (%s) cannot be sent over RPC: libpyacq sends None, bool, int, float, str, "
                           "list, tuple, dict, bytes, numpy arrays and scalars, datetimes, proxies and "
                           "configured OutputStreams" % (value, type(value).__name__))
@@ -226,7 +221,7 @@ class ObjectProxy:
             raise InvalidArgument("sync must be one of %s, got %r" % (_SYNC_MODES, sync))
         if return_type not in _RETURN_TYPES:
             raise InvalidArgument("return_type must be one of %s, got %r" % (_RETURN_TYPES, return_type))
-        _ms(timeout)
+        timeout_ms(timeout)
         object.__setattr__(self, "_ref", ref)
         object.__setattr__(self, "_options", {"sync": sync, "timeout": timeout, "return_type": return_type})
         object.__setattr__(self, "_keeper", _handle)
@@ -339,7 +334,7 @@ class ObjectProxy:
             future = _capi.FutureHandle()
             check(lib.pyacq_proxy_call_async(handle, args_json, kwargs_json, ctypes.byref(future)), self._context())
             return Future(future, self._context())
-        ms = _ms(timeout, "_timeout")
+        ms = timeout_ms(timeout, "_timeout")
         if return_type == "auto":
             out = _out_string()
             check(lib.pyacq_proxy_call(handle, args_json, kwargs_json, ms, ctypes.byref(out)), self._context())
@@ -352,10 +347,7 @@ class ObjectProxy:
         try:
             return proxy._get_value(timeout)
         finally:
-            try:
-                proxy._delete()
-            except Exception:  # best effort: the value is what was asked for
-                pass
+            _release_reference(proxy)
 
     def _context(self):
         path = ".".join(self._ref["attributes"])
@@ -364,7 +356,7 @@ class ObjectProxy:
     def _get_value(self, timeout=None):
         """The designated object by value (pyacq's ``_get_value``; get_obj, return_type value)."""
         out = _out_string()
-        ms = _ms(self._options["timeout"] if timeout is None else timeout)
+        ms = timeout_ms(self._options["timeout"] if timeout is None else timeout)
         check(lib.pyacq_proxy_get_value(self._handle(), ms, ctypes.byref(out)), self._context())
         return from_json(_capi.take_string(out.value))
 
@@ -375,9 +367,14 @@ class ObjectProxy:
             return self
         return self._get_value(timeout)
 
+    def _stream_params(self):
+        """The params of the output stream this proxy designates, by value (what an
+        InputStream connects with, PROTOCOL §8.3)."""
+        return self._derive("params")._get_value()
+
     def _delete(self):
         """Releases this proxy's reference on the server (pyacq's ``_delete``)."""
-        check(lib.pyacq_proxy_delete(self._handle()), self._context())
+        check(lib.pyacq_proxy_delete(self._handle(), timeout_ms(self._options["timeout"])), self._context())
 
     def __getitem__(self, key):
         return self._derive("__getitem__")(key)
@@ -413,7 +410,7 @@ class Future:
     def done(self):
         if self._done:
             return True
-        flag = ctypes.c_int(0)
+        flag = ctypes.c_bool(False)
         check(lib.pyacq_future_done(self._keeper.handle, ctypes.byref(flag)))
         if flag.value and threading.get_ident() == self._thread:
             self._wait(0)
@@ -427,7 +424,7 @@ class Future:
                 raise StateError("a Future must be waited on by the thread that made the call")
             handle = self._keeper.handle
             out = _out_string()
-            status = sliced(lambda ms: lib.pyacq_future_wait(handle, ms, ctypes.byref(out)), _ms(timeout))
+            status = sliced(lambda ms: lib.pyacq_future_wait(handle, ms, ctypes.byref(out)), timeout_ms(timeout))
             if status == _TIMEOUT:
                 return False
             try:
@@ -487,13 +484,11 @@ class RPCServer(HandleOwner):
     def publish(self, name, obj):
         """Makes `obj` reachable as ``client[name]``: a libpyacq OutputStream or InputStream
         (the server keeps its own reference to the stream), or a plain value."""
-        from .stream import InputStream, OutputStream
         keeper = self._live()
         key = str(name).encode("utf-8")
-        if isinstance(obj, OutputStream):
-            check(lib.pyacq_rpc_server_publish_output(keeper.handle, key, obj._live().handle), "publish %r" % name)
-        elif isinstance(obj, InputStream):
-            check(lib.pyacq_rpc_server_publish_input(keeper.handle, key, obj._live().handle), "publish %r" % name)
+        publish_on = getattr(obj, "_publish_on", None)
+        if callable(publish_on):  # a libpyacq stream publishes its own handle
+            publish_on(keeper.handle, key)
         else:
             check(lib.pyacq_rpc_server_publish_value(keeper.handle, key, to_json(obj)), "publish %r" % name)
         self.published[str(name)] = obj
@@ -548,7 +543,7 @@ class RPCClient(HandleOwner):
         self.address = str(address)
         self.name = self.address
         handle = _capi.ClientHandle()
-        check(lib.pyacq_rpc_client_create(ctypes.byref(handle), self.address.encode("utf-8"), _ms(timeout)),
+        check(lib.pyacq_rpc_client_create(ctypes.byref(handle), self.address.encode("utf-8"), timeout_ms(timeout)),
               "RPCClient(%r)" % self.address)
         self._keeper = HandleKeeper(handle, lib.pyacq_rpc_client_destroy)
 
@@ -569,25 +564,24 @@ class RPCClient(HandleOwner):
     def get_item(self, name):
         """A proxy to the namespace entry `name` (always a proxy)."""
         handle = _capi.ProxyHandle()
-        check(lib.pyacq_rpc_client_get_item(self._live().handle, str(name).encode("utf-8"), ctypes.byref(handle)),
+        check(lib.pyacq_rpc_client_get_item(self._live().handle, str(name).encode("utf-8"), self._ms(),
+                                            ctypes.byref(handle)),
               "get_item %r from %s" % (name, self.address))
         return _proxy_from_handle(handle)
 
     def __getitem__(self, name):
         proxy = self.get_item(name)
         if proxy._type_str in _BY_VALUE_TYPES:
-            value = proxy._get_value()
             try:
-                proxy._delete()
-            except Exception:
-                pass
-            return value
+                return proxy._get_value()
+            finally:
+                _release_reference(proxy)
         return proxy
 
     def _import(self, module):
         """A proxy to the module `module` on the server (e.g. "time", "pyacq.core.stream")."""
         handle = _capi.ProxyHandle()
-        check(lib.pyacq_rpc_client_import(self._live().handle, str(module).encode("utf-8"), ctypes.byref(handle)),
+        check(lib.pyacq_rpc_client_import(self._live().handle, str(module).encode("utf-8"), self._ms(), ctypes.byref(handle)),
               "import %r on %s" % (module, self.address))
         return _proxy_from_handle(handle)
 
@@ -595,7 +589,11 @@ class RPCClient(HandleOwner):
 
     def close_server(self):
         """Asks the server to close (its other clients get a disconnect notice)."""
-        check(lib.pyacq_rpc_client_close_server(self._live().handle), "close_server %s" % self.address)
+        check(lib.pyacq_rpc_client_close_server(self._live().handle, self._ms()), "close_server %s" % self.address)
+
+    def _ms(self):
+        """Requests wait as long as proxies do by default (the connect timeout is separate)."""
+        return timeout_ms(DEFAULT_TIMEOUT)
 
     def measure_clock_diff(self):
         """Estimated (remote perf_counter - local perf_counter) in seconds (PROTOCOL §6.3)."""

@@ -8,6 +8,7 @@ close; mappings made before stay valid.
 
 import mmap
 import os
+import sys
 import tempfile
 
 import numpy as np
@@ -18,6 +19,9 @@ from .errors import ParamsError, StateError
 class SharedMem:
     """``SharedMem(nbytes)`` creates a block; ``SharedMem(nbytes, shm_id=path)`` maps another
     process's block (read-only unless ``readonly=False``)."""
+
+    _map = None  # (so close() / __del__ work on an object whose constructor failed)
+    owner = False
 
     def __init__(self, nbytes, shm_id=None, readonly=None):
         nbytes = int(nbytes)
@@ -79,8 +83,29 @@ class SharedMem:
     def __del__(self):
         try:
             self.close()
-        except Exception:
-            pass
+        except (OSError, BufferError) as exc:  # a finalizer must not raise; say why it failed
+            sys.stderr.write("libpyacq: closing %r failed: %s\n" % (self, exc))
 
     def __repr__(self):
         return "<SharedMem %s, %d bytes%s>" % (self.shm_id, self.nbytes, ", read-only" if self.readonly else "")
+
+
+class SharedArray:
+    """pyacq's SharedArray: a numpy array in a :class:`SharedMem` block that another process
+    opens again from ``to_dict()`` (``SharedArray(**other.to_dict())``)."""
+
+    def __init__(self, shape=(1,), dtype="float64", shm_id=None):
+        self.shape = tuple(int(n) for n in np.atleast_1d(shape))
+        self.dtype = np.dtype(dtype)
+        nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        self.shmem = SharedMem(max(nbytes, 1), shm_id)
+
+    def to_dict(self):
+        return {"shape": self.shape, "dtype": self.dtype, "shm_id": self.shmem.shm_id}
+
+    def to_numpy(self):
+        """A numpy view of the block (read-only when it was opened from another process's id)."""
+        return self.shmem.to_numpy(0, self.dtype, self.shape)
+
+    def __repr__(self):
+        return "<SharedArray %s %s in %s>" % (self.shape, self.dtype, self.shmem.shm_id)

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _capi
 from ._arrays import CallerArray, borrowed_array, chunk_index, from_json, stream_dtype, to_json
-from ._capi import check, lib
+from ._capi import check, lib, timeout_ms
 from ._handle import HandleKeeper, HandleOwner
 from ._wait import TIMEOUT_STATUS as _TIMEOUT, sliced
 from .errors import InvalidArgument, StateError
@@ -21,21 +21,14 @@ from .ringbuffer import RingBuffer
 
 __all__ = ["OutputStream", "InputStream"]
 
-
-def _timeout_ms(timeout):
-    """Seconds (None = forever) -> milliseconds for the C ABI (-1 = forever)."""
-    if timeout is None:
-        return -1
-    timeout = float(timeout)
-    if timeout != timeout or timeout < 0:
-        raise InvalidArgument("timeout must be None or a number of seconds >= 0, got %r" % (timeout,))
-    return int(min(timeout * 1000.0 + 0.5, 2 ** 31 - 1))
+#: Seconds a connect through a node stream may take (a remote output's params are fetched).
+NODE_TIMEOUT = 30.0
 
 
 def _sliced(call, timeout):
     """Runs `call(ms)` until it returns something else than PYACQ_ERR_TIMEOUT or `timeout`
     (seconds, None = forever) expires; returns the last status."""
-    return sliced(call, _timeout_ms(timeout))
+    return sliced(call, timeout_ms(timeout))
 
 
 def _poll_ms(timeout):
@@ -52,10 +45,12 @@ def _poll_ms(timeout):
 
 
 def _params_of(source):
-    """A params dict from an OutputStream (ours or any object with a `params` dict) or a dict."""
-    params = getattr(source, "params", source)
+    """A params dict from an OutputStream (ours or any object with a `params` dict), a proxy to
+    a remote one (proxies supply their stream's params: ``_stream_params``) or a dict."""
+    stream_params = getattr(type(source), "_stream_params", None)
+    params = stream_params(source) if callable(stream_params) else getattr(source, "params", source)
     if not isinstance(params, dict):
-        raise InvalidArgument("connect() needs an OutputStream or its params dict, got %s"
+        raise InvalidArgument("connect() needs an OutputStream, a proxy to one or its params dict, got %s"
                               % type(source).__name__)
     if not params:
         raise StateError("the output stream is not configured: it has no params yet")
@@ -110,19 +105,52 @@ class _Stream(_ParamsMixin, HandleOwner):
     from the spec (created again when a node edited the spec before configure() / connect()),
     and the params read back from the library."""
 
+    _publish_function = None
+
+    def _publish_on(self, server_handle, key):
+        """Publishes this stream's handle on an RPC server (the server keeps a reference)."""
+        check(getattr(lib, self._publish_function)(server_handle, key, self._live().handle),
+              "publish %r" % key.decode("utf-8"))
+
     _handle_type = None        # _capi.OutputHandle / _capi.InputHandle
     _create_function = None    # the C ABI's "pyacq_<kind>_create",
     _destroy_function = None   # "pyacq_<kind>_destroy"
     _close_function = None     # and "pyacq_<kind>_close"
     _spec_context = None       # names the spec in to_json()'s errors
 
-    def __init__(self, spec=None, name="", node=None):
+    def __init__(self, spec=None, node=None, name=""):  # pyacq's argument order
         self.spec = dict(spec or {})
         self.name = name or ""
         self.node = node
         self.params = {}
         self.dtype = None
         self._create()
+
+    #: Keeper of the pyacq_stream handle when this object is a local node's stream (adopted by
+    #: _adopt); connect()/configure() then go through the node, never recreate the handle.
+    _node_stream = None
+
+    @classmethod
+    def _adopt(cls, handle, node_stream, name="", node=None):
+        """A stream object around an existing handle of this kind: the stream of a local node
+        (``handle`` from pyacq_stream_local, ``node_stream`` the keeper of its pyacq_stream)."""
+        self = cls.__new__(cls)
+        self._buffer = None
+        self.spec = {}
+        self.name = name or ""
+        self.node = node
+        self.params = {}
+        self.dtype = None
+        self._keeper = HandleKeeper(handle, getattr(lib, cls._destroy_function))
+        self._created_spec = {}
+        self._node_stream = node_stream
+        self._sync_params()
+        return self
+
+    def _node_stream_handle(self):
+        """The pyacq_stream handle of a local node's stream, None for a free-standing stream."""
+        keeper = self._node_stream
+        return None if keeper is None else keeper.handle
 
     def _create(self):
         handle = self._handle_type()
@@ -165,12 +193,20 @@ class OutputStream(_Stream):
     _destroy_function = "pyacq_output_destroy"
     _close_function = "pyacq_output_close"
     _spec_context = "output spec"
+    _publish_function = "pyacq_rpc_server_publish_output"
+
+    def _rpc_value(self):
+        """What an RPC peer receives for this stream: its params (what a remote
+        InputStream.connect needs)."""
+        if not self.params:
+            raise StateError("the output stream is not configured: configure it before sending it")
+        return self.params
 
     def configure(self, **kwargs):
         """Sets params (defaults < spec < kwargs, PROTOCOL §8.2) and binds the socket (and, for
         sharedmem, creates the shared ring). Configuring again replaces the socket."""
         keeper = self._live()
-        if self.spec != self._created_spec:
+        if self.spec != self._created_spec and self._node_stream is None:
             # The spec was edited (pyacq nodes do it in _configure): a new handle carries it.
             keeper = self._recreate(keeper)
         check(lib.pyacq_output_configure(keeper.handle, to_json(kwargs)), "configure %s" % self._describe())
@@ -207,7 +243,7 @@ class OutputStream(_Stream):
     @property
     def subscriber_count(self):
         """Number of consumers currently subscribed."""
-        out = ctypes.c_int()
+        out = ctypes.c_int32()
         check(lib.pyacq_output_subscriber_count(self._live().handle, ctypes.byref(out)))
         return out.value
 
@@ -253,25 +289,29 @@ class InputStream(_Stream):
     _destroy_function = "pyacq_input_destroy"
     _close_function = "pyacq_input_close"
     _spec_context = "input spec"
+    _publish_function = "pyacq_rpc_server_publish_input"
 
-    def __init__(self, spec=None, name="", node=None):
+    def __init__(self, spec=None, node=None, name=""):
         self._buffer = None
-        super().__init__(spec, name, node)
+        super().__init__(spec, node, name)
 
     def connect(self, output):
         """Connects to a producer: an OutputStream (libpyacq's, or any object with a ``params``
         dict such as a pyacq one), its params dict, or an :class:`libpyacq.ObjectProxy` to a
         remote OutputStream (its params are fetched by value, as pyacq does). Then runs the
         owning node's ``after_input_connect(name)``."""
-        from .rpc import ObjectProxy
         keeper = self._live()
-        if self.spec != self._created_spec and not self.params:
+        if self.spec != self._created_spec and not self.params and self._node_stream is None:
             keeper = self._recreate(keeper)
-        if isinstance(output, ObjectProxy):
-            check(lib.pyacq_input_connect_proxy(keeper.handle, output._handle()), "connect %s" % self._describe())
+        source = getattr(type(output), "_node_stream_handle", None)  # (never a proxy's deferred attribute)
+        source = source(output) if callable(source) else None
+        context = "connect %s" % self._describe()
+        if source is not None and self._node_stream is not None:  # node to node, in any process
+            check(lib.pyacq_stream_connect(self._node_stream.handle, source, timeout_ms(NODE_TIMEOUT)), context)
+        elif source is not None:  # a node's output, local or in a node group
+            check(lib.pyacq_input_connect_stream(keeper.handle, source, timeout_ms(NODE_TIMEOUT)), context)
         else:
-            params = _params_of(output)
-            check(lib.pyacq_input_connect(keeper.handle, to_json(params)), "connect %s" % self._describe())
+            check(lib.pyacq_input_connect(keeper.handle, to_json(_params_of(output))), context)
         self._read_params(keeper)
         self._buffer = None
         if self.node is not None:
@@ -286,7 +326,7 @@ class InputStream(_Stream):
         """True when a chunk is waiting. `timeout` is in **milliseconds** (None = wait forever),
         as pyacq's InputStream.poll, which hands it to ZeroMQ; 0 returns at once."""
         keeper = self._live()
-        ready = ctypes.c_int(0)
+        ready = ctypes.c_bool(False)
         timeout = _poll_ms(timeout)
         status = _sliced(lambda ms: _poll_status(keeper.handle, ms, ready), timeout)
         if status == _TIMEOUT:
@@ -346,6 +386,25 @@ class InputStream(_Stream):
             self._buffer = RingBuffer._from_handle(handle, self.dtype)
         return self._buffer
 
+    def __getitem__(self, item):
+        """``stream[start:stop]``: samples of the buffer (pyacq's InputStream indexing)."""
+        buffer = self.buffer
+        if buffer is None:
+            raise StateError("%s has no buffer: call set_buffer() first (or connect to a sharedmem stream)"
+                             % self._describe())
+        return buffer[item]
+
+    @property
+    def _own_buffer(self):
+        """pyacq's flag: False when the buffer is the producer's shared ring (sharedmem)."""
+        return (self.params or {}).get("transfermode") != "sharedmem"
+
+    @property
+    def receiver(self):
+        """pyacq's receiver object, as far as its users look at it: ``receiver.buffer``, the
+        producer's shared ring for sharedmem (None for plaindata)."""
+        return _Receiver(None if self._own_buffer else self.buffer)
+
     def get_data(self, start, stop, copy=False, join=True):
         """Samples [start, stop) of the buffer (see RingBuffer.get_data)."""
         buffer = self.buffer
@@ -380,6 +439,13 @@ class InputStream(_Stream):
     def __repr__(self):
         state = "closed" if self.closed else ("connected" if self.params else "unconnected")
         return "<libpyacq.InputStream %s%s>" % (state, " " + repr(self.name) if self.name else "")
+
+
+class _Receiver:
+    """What pyacq code reads of an InputStream's ``receiver``."""
+
+    def __init__(self, buffer):
+        self.buffer = buffer
 
 
 def _poll_status(handle, ms, ready):

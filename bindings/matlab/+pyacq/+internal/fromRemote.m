@@ -78,31 +78,11 @@ end
 function x = decodeMarker(m, tag, owner)
   switch tag
     case 'ndarray'
-      x = pyacq_mex('ndarray_decode', m.data, m.dtype, double(m.shape(:).'));
+      x = pyacq.internal.decodeNdarray(m.data, m.dtype, m.shape);
     case 'bytes'
-      data = m.data;
-      n = floor(numel(data) * 3 / 4) - sum(data == '=');
-      x = pyacq_mex('ndarray_decode', data, 'uint8', n);
+      x = pyacq.internal.base64Decode(m.data);
     case 'proxy'
-      attributes = m.attributes;
-      if isempty(attributes)
-        attributes = {};
-      end
-      json = sprintf('{"___type_name___": "proxy", "rpc_addr": %s, "obj_id": %d, "ref_id": %d, "type_str": %s, "attributes": %s}', ...
-                     jsonencode(m.rpc_addr), m.obj_id, m.ref_id, jsonencode(m.type_str), jsonencode(cellstr(attributes)));
-      h = pyacq_mex('proxy_from_json', json);
-      t = m.type_str;
-      if ~isempty(m.attributes)
-        x = pyacq.Proxy(h, owner);
-      elseif ~isempty(strfind(t, 'NodeGroup''>'))
-        x = pyacq.NodeGroup(h, owner);
-      elseif strncmp(t, '<class ''pyacq.nodes.', 20)
-        x = pyacq.Node(h, owner);
-      elseif ~isempty(regexp(t, '(Output|Input)Stream''>$', 'once'))
-        x = pyacq.StreamProxy(h, owner);
-      else
-        x = pyacq.Proxy(h, owner);
-      end
+      x = pyacq.Proxy.fromMap(m, owner);
     otherwise
       x = m;
   end

@@ -1,11 +1,11 @@
 function kw = kwargs(varargin)
-%KWARGS  Keyword arguments for a remote call (internal helper of the pyacq package):
+%KWARGS  Keyword arguments for a remote call as JSON text (internal helper of the pyacq package):
 %   ()                       -> [] (none)
 %   ('{"a": 1}')             -> the JSON text itself
 %   (s)                      -> struct s
 %   ('name', value, ...)     -> struct of the pairs
 %   (s, 'name', value, ...)  -> s updated by the pairs
-%   Proxies and OutputStreams inside are replaced by their wire form (encodeArg).
+%   encoded by pyacq.internal.encode (ndarrays, proxies, OutputStreams ...).
   if isempty(varargin) || (numel(varargin) == 1 && isnumeric(varargin{1}) && isempty(varargin{1}))
     kw = [];
     return;
@@ -18,24 +18,5 @@ function kw = kwargs(varargin)
     kw = varargin{1};
     return;
   end
-  kw = struct();
-  args = varargin;
-  if isstruct(args{1})
-    if ~isscalar(args{1})
-      error('pyacq:argument', 'keyword arguments must be a scalar struct');
-    end
-    kw = args{1};
-    args = args(2:end);
-  end
-  if mod(numel(args), 2) ~= 0
-    error('pyacq:argument', 'keyword arguments must be a struct, JSON text or name/value pairs');
-  end
-  for k = 1:2:numel(args)
-    name = args{k};
-    if ~ischar(name) || isempty(name)
-      error('pyacq:argument', 'keyword names must be text, got a %s', class(name));
-    end
-    kw.(name) = args{k + 1};
-  end
-  kw = pyacq.internal.encodeArg(kw);
+  kw = pyacq.internal.encode(pyacq.internal.structFromPairs(varargin, 'keyword arguments'));
 end

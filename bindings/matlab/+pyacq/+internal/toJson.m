@@ -20,25 +20,7 @@ function json = toJson(varargin)
     json = varargin{1};
     return;
   end
-  s = struct();
-  args = varargin;
-  if isstruct(args{1})
-    if ~isscalar(args{1})
-      error('pyacq:argument', 'params must be a scalar struct');
-    end
-    s = args{1};
-    args = args(2:end);
-  end
-  if mod(numel(args), 2) ~= 0
-    error('pyacq:argument', 'params must be a struct, JSON text or name/value pairs');
-  end
-  for k = 1:2:numel(args)
-    name = args{k};
-    if ~ischar(name) || isempty(name)
-      error('pyacq:argument', 'parameter names must be text, got a %s', class(name));
-    end
-    s.(name) = args{k + 1};
-  end
+  s = pyacq.internal.structFromPairs(varargin, 'params');
   if isfield(s, 'shape') && isnumeric(s.shape)
     s.shape = num2cell(double(s.shape(:).'));
   end

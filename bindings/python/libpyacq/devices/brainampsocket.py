@@ -1,0 +1,3 @@
+"""pyacq.devices.brainampsocket over libpyacq."""
+
+from ..swiftnode import BrainAmpSocket  # noqa: F401

@@ -1,0 +1,3 @@
+"""pyacq.devices.eeg_emotiv over libpyacq."""
+
+from ..swiftnode import Emotiv  # noqa: F401

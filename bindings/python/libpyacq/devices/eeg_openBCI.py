@@ -1,0 +1,3 @@
+"""pyacq.devices.eeg_openBCI over libpyacq."""
+
+from ..swiftnode import OpenBCI  # noqa: F401

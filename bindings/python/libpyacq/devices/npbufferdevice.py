@@ -1,0 +1,3 @@
+"""pyacq.devices.npbufferdevice over libpyacq."""
+
+from ..swiftnode import NumpyDeviceBuffer  # noqa: F401

@@ -1,0 +1,6 @@
+"""pyacq.dsp.overlapfiltfilt over libpyacq."""
+
+from ..swiftnode import OverlapFiltfilt  # noqa: F401
+
+#: libpyacq filters run in Swift; there is no OpenCL engine.
+HAVE_PYOPENCL = False

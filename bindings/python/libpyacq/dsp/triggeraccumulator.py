@@ -1,0 +1,3 @@
+"""pyacq.dsp.triggeraccumulator over libpyacq."""
+
+from ..swiftnode import TriggerAccumulator  # noqa: F401

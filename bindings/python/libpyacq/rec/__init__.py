@@ -1,0 +1,3 @@
+"""pyacq.rec over libpyacq."""
+
+from ..swiftnode import AviRecorder, RawRecorder  # noqa: F401

@@ -1,0 +1,3 @@
+"""pyacq.rec.rawrecorder over libpyacq."""
+
+from ..swiftnode import RawRecorder  # noqa: F401
