@@ -47,6 +47,7 @@ struct SimulateBrainAmp: ParsableCommand {
     @Option(help: "1 = real time, 0 = as fast as the client reads.") var speed = 1.0
     @Option(help: "Fault: after this many blocks, send half a block and go silent.") var truncateAfter: Int?
     @Option(help: "Fault: after this many blocks, send a header with an impossible size.") var badSizeAfter: Int?
+    @Option(help: "Fault: every n-th block is never sent (0: off).") var skipBlockEvery = 0
 
     func run() throws {
         var o = RDASimulatorOptions()
@@ -54,7 +55,7 @@ struct SimulateBrainAmp: ParsableCommand {
         o.channels = channels; o.sampleRate = rate; o.blockPoints = blockPoints; o.int16 = dtype == "int16"
         o.resolution = resolution; o.markerInterval = markerEvery; o.keepAlive = keepalive; o.blocks = blocks
         o.segments = segments; o.preamble = preamble; o.fragment = fragment; o.speed = speed
-        o.truncateAfter = truncateAfter; o.badSizeAfter = badSizeAfter
+        o.truncateAfter = truncateAfter; o.badSizeAfter = badSizeAfter; o.skipBlockEvery = skipBlockEvery
         let simulator = try RDASimulator(options: o, host: host, port: port) { announce($0) }
         announce("listening on \(host):\(simulator.port) (RDA, \(channels) ch × \(rate) Hz \(dtype), \(o.points) points per block)")
         simulator.run()

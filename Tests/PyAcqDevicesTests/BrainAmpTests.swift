@@ -190,6 +190,32 @@ struct TriggerRecord: Equatable {
         try run.node.call("stop")
     }
 
+    /// Blocks the recorder skipped (block counter jumps): counted, and the index skips their
+    /// samples so every sample that arrives sits at its true position.
+    @Test func skippedBlocksKeepTheTimeAxis() throws {
+        let simulator = try SimulatorProcess("brainamp", [
+            "--port", "0", "--channels", "\(Self.channels)", "--block-points", "\(Self.points)", "--resolution", "\(Self.resolution)",
+            "--skip-block-every", "7", "--speed", "4",
+        ])
+        let run = try Self.startNode(port: simulator.port)
+        defer { run.fixture.close() }
+        var seen = Set<Int>()
+        var index = 0
+        while index < 60 * Self.points {
+            let chunk = try run.signals.receive(timeoutMs: 10_000)
+            let values = floats(try #require(chunk.data))
+            let start = chunk.index - chunk.rows
+            #expect(start % Self.points == 0 && start >= index)
+            Self.check(values, from: start, segment: 1_000_000)
+            seen.insert(start / Self.points)
+            index = chunk.index
+        }
+        try run.node.call("stop")
+        let blocks = index / Self.points
+        #expect(seen == Set((0..<blocks).filter { $0 % 7 != 6 }))
+        #expect(try run.node.value("blocks_missed") == .int(blocks / 7))
+    }
+
     @Test func configureErrorsSayWhatIsWrong() throws {
         DeviceNodes.register()
         let node = try NodeRegistry.create("BrainAmpSocket", name: "amp")

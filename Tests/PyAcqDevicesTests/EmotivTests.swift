@@ -103,6 +103,26 @@ import Glibc
         try node.call("stop")
     }
 
+    /// The dongle goes away: a clear error naming it, the node keeps running.
+    @Test func vanishingDeviceIsReported() throws {
+        let path = Self.fifo()
+        defer { unlink(path) }
+        let simulator = try SimulatorProcess("emotiv", ["--path", path, "--speed", "8"])
+        let fixture = try GraphFixture()
+        defer { fixture.close() }
+        let node = try Self.start(fixture, path: path, serial: "SN20120229000254")
+        let signals = try node.subscribe("signals")
+        try node.call("start")
+        var index = 0
+        while index < 50 { index = try signals.receive(timeoutMs: 10_000).index }
+        simulator.kill()
+        try eventually(10, "the vanished device to be reported") {
+            (try node.value("recent_errors").arrayValue ?? []).contains { $0.stringValue?.contains("Emotiv device \(path) vanished") == true }
+        }
+        #expect(try node.attribute("running").invoke().value == .bool(true))
+        try node.call("stop")
+    }
+
     @Test func configureWithoutSerialOutsideSysfsSaysWhatToPass() throws {
         DeviceNodes.register()
         let node = try NodeRegistry.create("Emotiv", name: "epoc")

@@ -233,6 +233,9 @@ final class RDAAcquisition: @unchecked Sendable {
                 data.storage.pointer.copyMemory(from: samples, byteCount: header.points * n * 4)
             }
         }
+        // Blocks the recorder never sent: their samples are skipped in the index (time stays
+        // right; shared-memory readers see NaN there), assuming this block's length.
+        head += missed * header.points
         let blockStart = head
         head += header.points
         if header.points > 0 { try signals.send(data.view, index: head) }

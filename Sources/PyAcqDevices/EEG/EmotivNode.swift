@@ -124,14 +124,17 @@ final class EmotivReader: @unchecked Sendable {
     static func position(_ counter: UInt8) -> Int { counter >= 128 ? 128 : Int(counter) }
 
     func run(while keepGoing: () -> Bool) {
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        let capacity = 4096
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        let plain = UnsafeMutablePointer<UInt8>.allocate(capacity: Emotiv.reportSize)
+        defer { buffer.deallocate(); plain.deallocate() }
         var filled = 0
         var everRead = false
         var reported = false
         while keepGoing() {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 100) > 0 else { continue }
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            let n = read(fd, buffer + filled, capacity - filled)
             if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
             if n <= 0 {
                 // A FIFO without a writer yet reads as end of file: only vanishing after data counts.
@@ -145,7 +148,7 @@ final class EmotivReader: @unchecked Sendable {
             everRead = true
             // hidraw may hand a report with its report-id byte in front.
             if filled == 0 && n == Emotiv.reportSize + 1 {
-                buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + 1, Emotiv.reportSize) }
+                memmove(buffer, buffer + 1, Emotiv.reportSize)
                 filled = Emotiv.reportSize
             } else {
                 filled += n
@@ -153,17 +156,12 @@ final class EmotivReader: @unchecked Sendable {
             var rows = EmotivRows()
             var offset = 0
             while filled - offset >= Emotiv.reportSize {
-                var plain = [UInt8](repeating: 0, count: Emotiv.reportSize)
-                buffer.withUnsafeBufferPointer { src in
-                    plain.withUnsafeMutableBufferPointer { dst in
-                        _ = cipher.apply(src.baseAddress! + offset, dst.baseAddress!, count: Emotiv.reportSize)
-                    }
-                }
-                accept(plain, into: &rows)
+                _ = cipher.apply(buffer + offset, plain, count: Emotiv.reportSize)
+                accept(Array(UnsafeBufferPointer(start: plain, count: Emotiv.reportSize)), into: &rows)
                 offset += Emotiv.reportSize
             }
             if offset > 0 {
-                buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + offset, filled - offset) }
+                memmove(buffer, buffer + offset, filled - offset)
                 filled -= offset
             }
             do throws(PyAcqError) { try send(rows) } catch { status.error(error.message) }

@@ -56,6 +56,8 @@ public struct RDASimulatorOptions: Sendable {
     public var truncateAfter: Int?
     /// Fault injection: after this many blocks, send a header whose size cannot be valid.
     public var badSizeAfter: Int?
+    /// Fault injection: every n-th block is never sent, as when Recorder overruns (0: off).
+    public var skipBlockEvery = 0
 
     public init() {}
 
@@ -159,7 +161,7 @@ public final class RDASimulator: @unchecked Sendable {
                     try wait(until: .infinity)
                     return
                 }
-                try send(message)
+                if o.skipBlockEvery == 0 || block % o.skipBlockEvery != o.skipBlockEvery - 1 { try send(message) }
                 block += 1
                 sent += 1
             }
