@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""EEG device benchmarks (for `make bench`, after `make lib tool` and the pyacq-device-bench
+"""EEG device benchmarks (for `make bench`, after `make lib` and the pyacq-device-bench
 release build).
 
 * rda_256ch_25khz — `pyacq simulate brainamp` at BrainAmp's maximum (256 channels × 25 kHz
@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 from graph_support import _stat_fields, missing_binaries, nodegroup_pids, start_swift_host  # noqa: E402
 from specpeer import InputStream, RPCClient  # noqa: E402
 
-# Release builds of `make tool` (PYACQ_TOOL_DIR overrides, e.g. for a debug build).
+# Release builds of `make lib` (PYACQ_TOOL_DIR overrides, e.g. for a debug build).
 TOOL_DIR = os.environ.get("PYACQ_TOOL_DIR", os.path.join(ROOT, ".build-lib", "release"))
 TOOL = os.path.join(TOOL_DIR, "pyacq")
 DEVICE_BENCH = os.path.join(TOOL_DIR, "pyacq-device-bench")
@@ -122,7 +122,7 @@ def main(argv=None):
     problem = missing_binaries()
     for exe in (TOOL, DEVICE_BENCH):
         if not os.access(exe, os.X_OK):
-            problem = f"{exe} is missing: run 'make tool' and the pyacq-device-bench release build"
+            problem = f"{exe} is missing: run 'make lib' and the pyacq-device-bench release build"
     if problem:
         print(f"eeg_bench.py: {problem}", file=sys.stderr)
         return 1

@@ -9,10 +9,11 @@ final class DeviceStatus: @unchecked Sendable {
     private var errors: [String] = []
     private let source: String
 
-    /// `counters` and `flags` name every attribute this status answers (all start at 0/false).
+    /// `counters` and `flags` name every attribute this status answers (all start at 0/false;
+    /// `errors` is always one of them).
     init(source: String, counters: [String], flags: [String] = []) {
         self.source = source
-        self.counters = Dictionary(uniqueKeysWithValues: counters.map { ($0, 0) })
+        self.counters = Dictionary(uniqueKeysWithValues: Set(counters + ["errors"]).map { ($0, 0) })
         self.flags = Dictionary(uniqueKeysWithValues: flags.map { ($0, false) })
     }
 
@@ -43,7 +44,6 @@ final class DeviceStatus: @unchecked Sendable {
             if let n = counters[name] { return .int(n) }
             if let b = flags[name] { return .bool(b) }
             switch name {
-            case "errors": return .int(0)
             case "last_error": return .string(errors.last ?? "")
             case "recent_errors": return .array(errors.map { .string($0) })
             default: return nil

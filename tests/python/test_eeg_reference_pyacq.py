@@ -11,12 +11,12 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 REFERENCE = os.environ.get("PYACQ_REFERENCE_PYTHON", "/tmp/pyacq-ref-venv/bin/python")
-TOOLS = [os.path.join(REPO, p, "pyacq") for p in (".build-lib/release", ".build/debug")]
+TOOLS = [os.path.join(REPO, p, "pyacq") for p in ("build/bin", ".build-lib/release", ".build/debug")]
 TOOL = next((t for t in TOOLS if os.access(t, os.X_OK)), None)
 
 pytestmark = [
     pytest.mark.skipif(not os.access(REFERENCE, os.X_OK), reason=f"no reference pyacq at {REFERENCE}"),
-    pytest.mark.skipif(TOOL is None, reason="pyacq tool not built (make tool)"),
+    pytest.mark.skipif(TOOL is None, reason="pyacq tool not built (make lib)"),
 ]
 
 
