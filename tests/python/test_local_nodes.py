@@ -512,8 +512,11 @@ def test_a_running_node_nobody_references_is_closed_by_the_garbage_collector():
     for _ in range(1000):                               # (at 200 chunks/s: 5 s if it still ran)
         try:
             watcher.recv(timeout=0.5)
+        except libpyacq.PyAcqIOError as error:          # closed with its handle: the reader is told
+            assert "producer gone" in str(error)
+            break
         except libpyacq.PyAcqTimeout:
-            break                                       # closed with its handle: nothing more comes
+            break                                       # (or nothing more comes)
     else:
         pytest.fail("the collected node still sends")
     watcher.close()
