@@ -160,6 +160,7 @@ public func pyacq_nodegroup_create_node(_ h: OpaquePointer?, _ type: UnsafePoint
 public func pyacq_list_node_types(_ out: StringOut?) -> Int32 {
     abiCall { () throws(PyAcqError) in
         BuiltinNodes.register()
+        DeviceNodes.register()
         try returnString(try Value.array(NodeRegistry.names.map { .string($0) }).jsonText(), out)
     }
 }
