@@ -1,5 +1,6 @@
 import CPyAcqHeader
 import PyAcqCore
+import PyAcqDevices
 import PyAcqNodes
 import PyAcqProcess
 import PyAcqRPC
