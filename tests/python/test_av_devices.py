@@ -21,7 +21,7 @@ def jack_server():
     process finds it through JACK_DEFAULT_SERVER."""
     for tool in ("jackd", "jack_simple_client", "jack_lsp"):
         assert shutil.which(tool), "%s is missing: scripts/install-deps.sh installs jackd2" % tool
-    name = "pyacqpy%d" % os.getpid()
+    name = "pyacqpytest"  # a fixed name: JACK reclaims a dead server's registry slot only by name
     env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1", JACK_NO_AUDIO_RESERVATION="1")
     os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
     server = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"], env=env,
@@ -44,10 +44,11 @@ def jack_server():
         wait_for("jack_simple_client:output1")
         yield name
     finally:
-        for proc in (client, server):
-            if proc is not None:
-                proc.kill()
-                proc.wait()
+        if client is not None:
+            client.kill()  # its SIGTERM handler can deadlock in jack_client_close
+            client.wait()
+        server.terminate()  # a clean exit unregisters the server
+        server.wait()
 
 
 def test_audio_devices_list_the_jack_clients(jack_server):
