@@ -7,7 +7,7 @@ APT_PACKAGES=(libzmq3-dev libmsgpack-dev libblosc-dev pkg-config cmake gcc make 
 # EEG devices: libcrypto (AES for the Emotiv EPOC).
 APT_PACKAGES+=(libssl-dev)
 # Audio and video devices: PortAudio, FFmpeg's libraries, and the JACK server the tests start.
-APT_PACKAGES+=(portaudio19-dev libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev ffmpeg jackd2)
+APT_PACKAGES+=(portaudio19-dev libjack-jackd2-dev libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev ffmpeg jackd2)
 PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)
 if [ "${1:-}" = "--with-octave" ]; then APT_PACKAGES+=(octave liboctave-dev); fi
 

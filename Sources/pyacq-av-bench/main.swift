@@ -77,7 +77,7 @@ final class Times: @unchecked Sendable {
 }
 
 func latencyBench(seconds: Double) throws {
-    let jack = try JackSimulator(sampleRate: 48000, period: 256)
+    let jack = try JackSimulator(serverName: "pyacqbench", sampleRate: 48000, period: 256)
     defer { jack.stop() }
     let chunk = 256
     let node = PyAudio(name: "mic")

@@ -157,17 +157,37 @@ import Glibc
         #expect(devices.contains { $0.name == "jack_simple_client" && $0.maxInputChannels == 2 && $0.hostApiName.contains("JACK") })
     }
 
-    @Test func aServerThatDiesStopsTheNodeWithAClearError() throws {
-        let jack = try JackSimulator()
+    /// Captures from jack_simple_client, runs `disappear`, and returns the node once it has
+    /// stopped by itself, with its last_error.
+    func captureUntilTheDeviceDisappears(_ jack: JackSimulator, _ disappear: () -> Void) throws -> (PyAudio, InputStream, String) {
         let (node, input) = try captureNode(["nb_channel": .int(2), "sample_rate": .double(48000), "format": .string("float32"),
                                              "input_device_index": .string("jack_simple_client"), "chunksize": .int(256)])
         try node.start()
         _ = try receive(input, frames: 4800, channels: 2)
-        jack.killServer()
+        disappear()
         let deadline = monotonicSeconds() + 10
         while node.isRunning && monotonicSeconds() < deadline { sleepSeconds(0.02) }
         #expect(!node.isRunning, "the node stops when its device disappears")
-        let error = node.attribute("last_error")?.stringValue ?? ""
+        return (node, input, node.attribute("last_error")?.stringValue ?? "")
+    }
+
+    @Test func aClientThatDiesStopsTheNodeWithAClearError() throws {
+        let jack = try JackSimulator()
+        defer { jack.stop() }
+        let (node, input, error) = try captureUntilTheDeviceDisappears(jack) { jack.killSineClient() }
+        #expect(error.contains("jack_simple_client") && error.contains("disappeared"), "last_error: \(error)")
+        // Once the client is back, the node starts again (indexes from 0).
+        _ = try input.emptyQueue()
+        try jack.startSineClient()
+        try node.start()
+        let next = try input.receive(timeoutMs: 5000)
+        #expect(next.index == 256)
+        try node.close()
+    }
+
+    @Test func aServerThatDiesStopsTheNodeWithAClearError() throws {
+        let jack = try JackSimulator()
+        let (node, _, error) = try captureUntilTheDeviceDisappears(jack) { jack.killServer() }
         #expect(error.contains("mic") && error.contains("stopped"), "last_error: \(error)")
         // The process and other nodes keep working.
         let other = NumpyDeviceBuffer(name: "still-alive")

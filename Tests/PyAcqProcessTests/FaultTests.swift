@@ -19,7 +19,7 @@ import Glibc
     /// blocked in receive. The reader is told "producer gone", calls on the group fail fast, and
     /// at the end no shared file and no process is left.
     @Test func sigkilledSharedmemProducersLeaveNothingBehind() throws {
-        ProcessModules.register()
+        PyAcqRuntime.bootstrap()
         let server = try RPCServer()
         let manager = Manager(server: server)
         server.startThread(name: "manager")

@@ -21,7 +21,7 @@ def jack_server():
     process finds it through JACK_DEFAULT_SERVER."""
     for tool in ("jackd", "jack_simple_client", "jack_lsp"):
         assert shutil.which(tool), "%s is missing: scripts/install-deps.sh installs jackd2" % tool
-    name = "pyacqpy%d" % os.getpid()
+    name = "pyacqpytest"  # a fixed name: JACK reclaims a dead server's registry slot only by name
     env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1", JACK_NO_AUDIO_RESERVATION="1")
     os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
     server = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"], env=env,
@@ -44,10 +44,11 @@ def jack_server():
         wait_for("jack_simple_client:output1")
         yield name
     finally:
-        for proc in (client, server):
-            if proc is not None:
-                proc.kill()
-                proc.wait()
+        if client is not None:
+            client.kill()  # its SIGTERM handler can deadlock in jack_client_close
+            client.wait()
+        server.terminate()  # a clean exit unregisters the server
+        server.wait()
 
 
 def test_audio_devices_list_the_jack_clients(jack_server):
@@ -60,6 +61,10 @@ def test_audio_devices_list_the_jack_clients(jack_server):
     assert "JACK" in sine["hostApiName"]
     for key in ("index", "hostApi", "maxOutputChannels", "defaultLowInputLatency", "isDefaultInput", "isDefaultOutput"):
         assert key in sine
+
+
+def test_device_nodes_are_registered_in_this_process():
+    assert {"PyAudio", "WebCamAV", "WebCamImageIO", "AviRecorder"} <= set(libpyacq.list_node_types())
 
 
 def test_video_devices_is_a_list():
@@ -94,3 +99,47 @@ def test_reserve_and_commit_deliver_rows_written_in_place(mode):
         out.commit()
     inp.close()
     out.close()
+
+
+def _ffmpeg_rgb(args, width, height):
+    out = subprocess.run(["ffmpeg", "-v", "error", "-nostdin"] + args + ["-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(out, "uint8").reshape(-1, height, width, 3)
+
+
+def test_camera_and_recorder_in_a_node_group(tmp_path):
+    """WebCamAV and AviRecorder created by name in a spawned node group: frames reach this
+    process equal to FFmpeg's own decoding, and the recording is an ffv1 AVI ffprobe reads."""
+    graph = "testsrc=size=96x64:rate=25"
+    manager = libpyacq.create_manager("local")
+    sink = libpyacq.InputStream()
+    try:
+        group = manager.create_nodegroup("av")
+        assert {"PyAudio", "WebCamAV", "WebCamImageIO", "AviRecorder"} <= set(group.list_node_types())
+        camera = group.create_node("WebCamAV")
+        camera.configure(url=graph, format="lavfi", pace=False)
+        camera.output.configure(protocol="tcp", interface="127.0.0.1", transfermode="plaindata")
+        recorder = group.create_node("AviRecorder")
+        recorder.configure(streams=[camera.output], dirname=str(tmp_path / "rec"), codec_name="ffv1")
+        recorder.initialize()
+        recorder.start()
+        sink.connect(camera.output)
+        camera.initialize()
+        camera.start()
+        frames = []
+        while len(frames) < 20:
+            index, data = sink.recv(timeout=TIMEOUT)
+            assert data.shape == (64, 96, 3) and data.dtype == np.uint8
+            frames.append((index, np.array(data)))
+        camera.stop()
+        recorder.stop()
+        recorder.close()
+        reference = _ffmpeg_rgb(["-f", "lavfi", "-i", graph, "-frames:v", str(frames[-1][0])], 96, 64)
+        for index, frame in frames:
+            np.testing.assert_array_equal(frame, reference[index - 1])
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height",
+                                "-of", "csv=p=0", str(tmp_path / "rec" / "video0.avi")], capture_output=True, text=True, check=True)
+        assert probe.stdout.strip() == "ffv1,96,64"
+    finally:
+        sink.close()
+        manager.close()

@@ -232,9 +232,18 @@ public final class PyAudio: Node, @unchecked Sendable {
     /// less than a second (JACK's dummy backend and slow machines jitter).
     private var stallLimit: Double { max(1.0, 20 * Double(chunksize) / Double(sampleRate)) }
 
+    /// JACK clients this node is connected to ("system" is the server itself).
+    private func watchedJackClients() -> [JackClientWatch] {
+        [inputDevice, outputDevice].compactMap { device in
+            guard let device, device.hostApiName.contains("JACK"), device.name != "system" else { return nil }
+            return JackClientWatch(clientName: device.name)
+        }
+    }
+
     private func startWatchdog() {
         watching.store(true, ordering: .releasing)
         let startedAt = monotonicSeconds()
+        let jackClients = watchedJackClients()
         watchdog = PosixThread(name: "\(name)-watch") { [self] in
             while watching.load(ordering: .acquiring) {
                 sleepSeconds(0.05)
@@ -245,6 +254,9 @@ public final class PyAudio: Node, @unchecked Sendable {
                 var problem: String?
                 if active < 0 { problem = "the audio stream reports an error: \(PortAudio.errorText(active))" }
                 else if active == 0 { problem = "the audio device stopped the stream (its server or driver went away)" }
+                else if let gone = jackClients.first(where: { !$0.clientExists }) {
+                    problem = "the JACK client '\(gone.clientName)' it was connected to has disappeared"
+                }
                 else if silentFor > stallLimit { problem = "the audio device delivered nothing for \(Int(silentFor * 1000)) ms (its server or client went away)" }
                 if let problem {
                     deviceFailed(problem)

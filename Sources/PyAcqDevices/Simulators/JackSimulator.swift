@@ -6,8 +6,9 @@ import Glibc
 /// A live audio source without hardware: a JACK server on the dummy backend (real-time paced,
 /// no sound card) and Debian's `jack_simple_client`, which plays a 0.2-amplitude sine
 /// (sample_rate/200 Hz on output1, 3× that on output2). PortAudio lists the client as an input
-/// device named `jack_simple_client`. The server gets its own name and this process's
-/// JACK_DEFAULT_SERVER points at it, so several can run side by side.
+/// device named `jack_simple_client`. This process's JACK_DEFAULT_SERVER points at the
+/// server's name. Use a fixed name per purpose: JACK keeps at most 8 servers registered and only
+/// reclaims the entry of a killed server when a server of the same name starts again.
 public final class JackSimulator: @unchecked Sendable {
     public let serverName: String
     public let sampleRate: Int
@@ -16,8 +17,8 @@ public final class JackSimulator: @unchecked Sendable {
     private var sineClient: ChildProcess?
 
     /// Starts `jackd -d dummy` and waits until it answers.
-    public init(serverName: String? = nil, sampleRate: Int = 48000, period: Int = 256, sine: Bool = true) throws(PyAcqError) {
-        self.serverName = serverName ?? "pyacq\(getpid())_\(Int(monotonicSeconds() * 1000) % 1_000_000)"
+    public init(serverName: String = "pyacqtest", sampleRate: Int = 48000, period: Int = 256, sine: Bool = true) throws(PyAcqError) {
+        self.serverName = serverName
         self.sampleRate = sampleRate
         self.period = period
         setenv("JACK_DEFAULT_SERVER", self.serverName, 1)
