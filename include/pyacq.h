@@ -451,6 +451,11 @@ PYACQ_API int pyacq_input_recv_retained(pyacq_input *stream, int timeout_ms, int
 /* Releases what pyacq_input_recv_retained kept alive (NULL is ignored). */
 PYACQ_API void pyacq_chunk_release(void *chunk);
 
+/* A producer's counters as JSON {"chunks_sent", "chunks_dropped", "samples_dropped",
+ * "last_index"}: chunks dropped because slow consumers left more than the stream param
+ * `max_queued_bytes` (default 256 MiB) of plaindata queued. Free with pyacq_free. */
+PYACQ_API int pyacq_output_stats(pyacq_output *stream, char **json_out);
+
 #ifdef __cplusplus
 }
 #endif
