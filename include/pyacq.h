@@ -647,6 +647,11 @@ PYACQ_API int pyacq_output_reserve(pyacq_output *stream, int64_t rows, int64_t i
  * PYACQ_ERR_IO, PYACQ_ERR_CLOSED. */
 PYACQ_API int pyacq_output_commit(pyacq_output *stream);
 
+/* A producer's counters as JSON {"chunks_sent", "chunks_dropped", "samples_dropped",
+ * "last_index"}: chunks dropped because slow consumers left more than the stream param
+ * `max_queued_bytes` (default 256 MiB) of plaindata queued. Free with pyacq_free. */
+PYACQ_API int pyacq_output_stats(pyacq_output *stream, char **json_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -238,3 +238,38 @@ import Glibc
         }
     }
 }
+
+/// A stalled plaindata consumer: the producer holds at most max_queued_bytes, and its drops are
+/// counted while they happen; the consumer's counts add up once it reads again.
+@Suite(.serialized) struct SlowConsumerTests {
+    @Test func producerMemoryIsBoundedAndItsDropsAreCounted() throws {
+        let output = OutputStream()
+        try output.configure(["protocol": .string("tcp"), "shape": .array([.int(-1), .int(16)]),
+                              "max_queued_bytes": .int(8 << 20)])
+        let input = InputStream()
+        try input.connect(output.params.map)
+        #expect(try output.waitForSubscribers(1, timeoutMs: 5000))
+        let rows = 16384  // 1 MiB chunks
+        let chunk = NDArray(dtype: .float32, shape: [rows, 16])
+        let total = 400
+        for _ in 0..<total { try output.send(chunk.view) }
+        #expect(output.chunksDropped > 0, "nothing dropped: the producer held everything")
+        #expect(output.samplesDropped == output.chunksDropped * rows)
+        // The consumer catches up; a last chunk makes a tail loss visible as a gap.
+        while (try? input.receive(timeoutMs: 300, withData: false)) != nil {}
+        let before = output.chunksDropped
+        try output.send(chunk.view)
+        #expect(output.chunksDropped == before, "an idle consumer's queue must not cause drops")
+        var last = 0
+        while last < (total + 1) * rows { last = try input.receive(timeoutMs: 5000, withData: false).index }
+        #expect(input.statistics.samplesReceived + input.statistics.samplesLost == last)
+        #expect(input.statistics.samplesLost >= output.samplesDropped)
+        input.close()
+        output.close()
+    }
+
+    @Test func maxQueuedBytesMustBePositive() {
+        let output = OutputStream()
+        #expect(throws: PyAcqError.self) { try output.configure(["protocol": .string("inproc"), "max_queued_bytes": .int(0)]) }
+    }
+}

@@ -10,11 +10,6 @@ import Glibc
 
 /// Issue 11: processes that die or hang. Nothing is left behind, readers and callers are told.
 @Suite(.serialized) struct FaultTests {
-    static func marker(of path: String) -> String {
-        let slash = path.lastIndex(of: "/")!
-        return String(path[...slash]) + "." + String(path[path.index(after: slash)...]) + ".owner"
-    }
-
     /// 20 times: a node group producing into a shared ring is SIGKILLed while a reader here is
     /// blocked in receive. The reader is told "producer gone", calls on the group fail fast, and
     /// at the end no shared file and no process is left.
@@ -63,7 +58,7 @@ import Glibc
             #expect(monotonicSeconds() - callStart < 1, "a call to the dead group waited")
         }
         // Other suites may run sharedmem streams meanwhile: check the rings of the killed groups.
-        let left = rings.filter { Files.exists($0) || Files.exists(Self.marker(of: $0)) }
+        let left = rings.filter { Files.exists($0) || Files.exists(SharedMemory.markerPath(of: $0)) }
         #expect(left.isEmpty, "left behind: \(left)")
         for pid in pids { #expect(kill(pid, 0) != 0, "child \(pid) still exists") }
         #expect(manager.defaultHost.childCount == 0)

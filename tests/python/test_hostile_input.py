@@ -183,3 +183,16 @@ def test_reader_learns_that_a_killed_producer_is_gone_and_its_file_goes(tmp_path
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_a_stalled_consumer_makes_the_producer_drop_and_count_within_its_budget():
+    rows = 16384  # 1 MiB chunks
+    with connected("float32", shape=(-1, 16), max_queued_bytes=4 << 20) as (output, stream):
+        block = np.zeros((rows, 16), "float32")
+        for _ in range(300):
+            output.send(block)
+        stats = output.stats
+        assert stats["chunks_dropped"] > 0  # visible while it happens, at the producer
+        assert stats["samples_dropped"] == stats["chunks_dropped"] * rows
+        assert stats["chunks_sent"] + stats["chunks_dropped"] == 300
+        assert stats["last_index"] == 300 * rows

@@ -49,6 +49,9 @@ public final class InputStream: @unchecked Sendable {
     /// Rows of the chunk a lagging sharedmem reader could not read.
     private var lostRows = 0
 
+    /// Plaindata messages a consumer's socket queues before leaving the rest at the producer.
+    public static let receiveHighWaterMark: Int32 = 100
+
     /// Called after every successful connect (nodes create outputs that depend on the input).
     public var onConnected: ((InputStream) -> Void)?
 
@@ -114,7 +117,9 @@ public final class InputStream: @unchecked Sendable {
             }
             let sock = try ZMQSocket(type: ZMQ_SUB)
             try sock.setOption(ZMQ_LINGER, 1000)
-            try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : OutputStream.sendHighWaterMark)
+            // A short receive queue for plaindata: what a slow reader leaves unread stays at the
+            // producer, where max_queued_bytes bounds it and counts what it drops.
+            try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : InputStream.receiveHighWaterMark)
             try sock.setOption(ZMQ_SUBSCRIBE, bytes: [])
             let monitor = try p.protocolName() == "inproc" ? nil : try PeerMonitor(watching: sock)
             try sock.connect(try p.url())

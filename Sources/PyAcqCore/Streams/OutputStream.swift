@@ -13,6 +13,13 @@ public final class OutputStream: @unchecked Sendable {
     /// Index of the last sample sent + 1.
     public private(set) var lastIndex = 0
     public private(set) var chunksSent = 0
+    /// Chunks (and their samples) not sent because consumers left `max_queued_bytes` queued.
+    public private(set) var chunksDropped = 0
+    public private(set) var samplesDropped = 0
+    /// Default of the `max_queued_bytes` param: chunk data a plaindata producer may have queued
+    /// for slow consumers before it drops chunks (counted in `samplesDropped`).
+    public static let defaultMaxQueuedBytes = 256 << 20
+    private var budget = QueueBudget(limit: OutputStream.defaultMaxQueuedBytes)
 
     private let lock = Lock()
     private var socket: ZMQSocket?
@@ -83,6 +90,8 @@ public final class OutputStream: @unchecked Sendable {
                 // Python tuples arrive as lists; keep pairs as 2-element lists (PROTOCOL §13.2).
                 p["dtype"] = .array(fields)
             }
+            let maxQueued = try p.int("max_queued_bytes", default: Self.defaultMaxQueuedBytes)
+            guard maxQueued > 0 else { throw PyAcqError(.badParams, "max_queued_bytes must be > 0, got \(maxQueued)") }
             var newRing: RingBuffer?
             if mode == "sharedmem" {
                 let size = try p.int("buffer_size", default: 0)
@@ -123,6 +132,9 @@ public final class OutputStream: @unchecked Sendable {
             compression = mode == "plaindata" ? newCompression : ""
             lastIndex = 0
             chunksSent = 0
+            chunksDropped = 0
+            samplesDropped = 0
+            budget = QueueBudget(limit: maxQueued)
             subscribers = 0
             pending = nil
         }
@@ -142,7 +154,17 @@ public final class OutputStream: @unchecked Sendable {
                 try ring.newChunk(chunk, index: newIndex)
                 try socket.send([try notification(index: newIndex, rows: rows)])
             } else {
-                try socket.send(try plainDataFrames(chunk, index: newIndex))
+                let frames = try plainDataFrames(chunk, index: newIndex)
+                guard let data = try budget.admit(frames[1]) else {
+                    if chunksDropped == 0 || chunksDropped.isMultiple(of: 1000) {
+                        Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.limit))")
+                    }
+                    chunksDropped += 1
+                    samplesDropped += rows
+                    lastIndex = newIndex
+                    return
+                }
+                try socket.send([frames[0], data])
             }
             lastIndex = newIndex
             chunksSent += 1

@@ -134,7 +134,8 @@ public final class SharedMemory: @unchecked Sendable {
     /// Where segments are created (Python's tempfile choice, PROTOCOL §11.2).
     public static var directory: String { Posix.temporaryDirectory }
 
-    static func markerPath(of path: String) -> String {
+    /// The marker that says a libpyacq process created (and locks) the segment at `path`.
+    public static func markerPath(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." + path + ".owner" }
         return String(path[...slash]) + "." + String(path[path.index(after: slash)...]) + ".owner"
     }

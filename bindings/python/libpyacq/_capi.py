@@ -216,6 +216,7 @@ _PROTOTYPES = {
     "pyacq_input_recv_into": (_int, [InputHandle, _i32, _ptr, ctypes.c_size_t, _P(_i64), _P(pyacq_view)]),
     "pyacq_input_recv_retained": (_int, [InputHandle, _i32, _P(_i64), _P(pyacq_view), _P(_ptr)]),
     "pyacq_chunk_release": (None, [_ptr]),
+    "pyacq_output_stats": (_int, [OutputHandle, _StringOut]),
     "pyacq_input_empty_queue": (_int, [InputHandle, _P(_i64)]),
     "pyacq_input_set_buffer": (_int, [InputHandle, _str]),
     "pyacq_input_buffer": (_int, [InputHandle, _P(RingBufferHandle)]),

@@ -261,6 +261,15 @@ class OutputStream(_Stream):
         return out.value
 
     @property
+    def stats(self):
+        """{"chunks_sent", "chunks_dropped", "samples_dropped", "last_index"}: plaindata chunks
+        not sent because slow consumers left more than ``max_queued_bytes`` (a configure()
+        param, default 256 MiB) queued -- the bound on what they can make the producer hold."""
+        out = ctypes.c_void_p()
+        check(lib.pyacq_output_stats(self._live().handle, ctypes.byref(out)))
+        return from_json(_capi.take_string(out.value))
+
+    @property
     def subscriber_count(self):
         """Number of consumers currently subscribed."""
         out = ctypes.c_int32()
