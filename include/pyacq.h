@@ -649,7 +649,8 @@ PYACQ_API int pyacq_output_commit(pyacq_output *stream);
 
 /* A producer's counters as JSON {"chunks_sent", "chunks_dropped", "samples_dropped",
  * "last_index"}: chunks dropped because slow consumers left more than the stream param
- * `max_queued_bytes` (default 256 MiB) of plaindata queued. Free with pyacq_free. */
+ * `max_queued_bytes` (default 256 MiB) of plaindata queued. Free with pyacq_free.
+ * Errors: none beyond the general ones. */
 PYACQ_API int pyacq_output_stats(pyacq_output *stream, char **json_out);
 
 #ifdef __cplusplus
