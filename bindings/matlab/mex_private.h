@@ -43,6 +43,7 @@ extern const mex_command MEX_STREAM_COMMANDS[];
 extern const mex_command MEX_RINGBUFFER_COMMANDS[];
 extern const mex_command MEX_RPC_COMMANDS[];
 extern const mex_command MEX_GRAPH_COMMANDS[];
+extern const mex_command MEX_DEVICE_COMMANDS[];
 extern const mex_command MEX_ERROR_COMMANDS[];
 extern const mex_command MEX_HANDLE_COMMANDS[];
 
@@ -149,6 +150,8 @@ void canonical_dtype(const char *raw, char *out, size_t cap);
 mxArray *json_result(int status, char **json);
 /* Sends MATLAB array prhs[2] to an output or ring buffer (index prhs[3], orientation prhs[4]). */
 void send_data(entry *e, int nrhs, const mxArray *prhs[]);
+/* Reads a stream's dtype and chunk dims from its params into the entry. */
+void refresh_meta(entry *e);
 
 /* The arguments after the handle of the get_data commands: (n [, orientation]) for the last
  * n samples, or (start, stop [, orientation]) for samples [start, stop). */

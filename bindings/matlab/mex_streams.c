@@ -37,7 +37,7 @@ static void params_meta(const char *json, char *dtype, size_t cap, int *ndim)
     mxDestroyArray(decoded);
 }
 
-static void refresh_meta(entry *e)
+void refresh_meta(entry *e)
 {
     char *json = NULL;
     int st;

@@ -62,7 +62,7 @@ static const mex_command LIBRARY_COMMANDS[] = {
 
 static const mex_command *const AREAS[] = {
     LIBRARY_COMMANDS, MEX_HANDLE_COMMANDS, MEX_ERROR_COMMANDS, MEX_STREAM_COMMANDS,
-    MEX_RINGBUFFER_COMMANDS, MEX_RPC_COMMANDS, MEX_GRAPH_COMMANDS,
+    MEX_RINGBUFFER_COMMANDS, MEX_RPC_COMMANDS, MEX_GRAPH_COMMANDS, MEX_DEVICE_COMMANDS,
 };
 
 void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])

@@ -8,6 +8,8 @@ function nfailed = test_local(filter)
   tests = {
     'local: NumpyDeviceBuffer -> SosFilter -> AnalogTrigger -> TriggerAccumulator + RawRecorder', @t_local_graph
     'local: unknown node type, bad keyword, unknown method', @t_local_errors
+    'devices: audio and video device listings', @t_device_listings
+    'in place: sendInPlace writes the chunk once (plaindata and sharedmem)', @t_send_in_place
   };
   nfailed = run_suite('test_local', tests, filter);
 end
@@ -89,4 +91,30 @@ function t_local_errors()
   expect_error(@() node.call('no_such_method'), 'pyacq:argument', 'no_such_method');
   expect_error(@() node.start(), 'pyacq:state', 'start');
   clear node
+end
+
+function t_device_listings()
+  audio = pyacq.audioDevices();
+  check(isstruct(audio), 'audio devices: a struct array');
+  if ~isempty(audio)
+    check(all(isfield(audio, {'index', 'name', 'maxInputChannels', 'defaultSampleRate'})), 'pyaudio''s fields');
+  end
+  cameras = pyacq.videoDevices();
+  check(isstruct(cameras), 'video devices: a struct array');
+end
+
+function t_send_in_place()
+  modes = {{'transfermode', 'plaindata'}, {'transfermode', 'sharedmem', 'buffer_size', 64}};
+  for m = 1:numel(modes)
+    [out, in] = connected_pair(tcp_params('float32', {-1, 3}, modes{m}{:}));
+    x = single(reshape(1:30, 10, 3));
+    out.sendInPlace(x);
+    out.sendInPlace(x * 2);
+    [i1, d1] = in.recv(10000);
+    [i2, d2] = in.recv(10000);
+    check(i1 == 10 && i2 == 20, '%s: indexes %d %d', modes{m}{2}, i1, i2);
+    check(isequal(d1, x) && isequal(d2, x * 2), '%s: data differs', modes{m}{2});
+    expect_error(@() out.sendInPlace(double(x)), 'pyacq:dtype', 'float32');
+    clear out in
+  end
 end

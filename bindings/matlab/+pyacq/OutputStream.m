@@ -61,6 +61,16 @@ classdef OutputStream < handle
       pyacq_mex('output_send', obj.Handle, data, index, obj.Orientation);
     end
 
+    function sendInPlace(obj, data, index)
+    %SENDINPLACE  Like SEND, but the chunk is written once, in C order, straight into the rows
+    %   the stream reserves for it (its shared ring for sharedmem, the message for plaindata):
+    %   no intermediate copy. DATA must already have the stream's type.
+      if nargin < 3 || isempty(index)
+        index = -1;
+      end
+      pyacq_mex('output_send_in_place', obj.Handle, data, index, obj.Orientation);
+    end
+
     function i = lastIndex(obj)
     %LASTINDEX  Stream index after the last chunk sent.
       i = pyacq_mex('output_last_index', obj.Handle);
