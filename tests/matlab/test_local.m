@@ -106,7 +106,7 @@ end
 function t_send_in_place()
   modes = {{'transfermode', 'plaindata'}, {'transfermode', 'sharedmem', 'buffer_size', 64}};
   for m = 1:numel(modes)
-    [out, in] = connected_pair(tcp_params('float32', {-1, 3}, modes{m}{:}));
+    [out, in] = connected_pair(tcp_params('float32', [-1 3], modes{m}{:}));
     x = single(reshape(1:30, 10, 3));
     out.sendInPlace(x);
     out.sendInPlace(x * 2);
