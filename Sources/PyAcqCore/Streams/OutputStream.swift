@@ -147,28 +147,46 @@ public final class OutputStream: @unchecked Sendable {
             let socket = try configuredSocket()
             guard pending == nil else { throw PyAcqError(.state, "output stream \(displayName)has reserved rows; commit() them before sending") }
             try checkChunk(chunk)
-            let rows = chunk.shape[0]
-            let newIndex = index ?? (lastIndex + rows)
-            guard newIndex >= 0, newIndex < 1 << 62 else { throw PyAcqError(.invalidArgument, "stream index must be in [0, 2^62), got \(newIndex)") }
-            if let ring {
-                try ring.newChunk(chunk, index: newIndex)
-                try socket.send([try notification(index: newIndex, rows: rows)])
-            } else {
-                let frames = try plainDataFrames(chunk, index: newIndex)
-                guard let data = try budget.admit(frames[1]) else {
-                    if chunksDropped == 0 || chunksDropped.isMultiple(of: 1000) {
-                        Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.limit))")
-                    }
-                    chunksDropped += 1
-                    samplesDropped += rows
-                    lastIndex = newIndex
-                    return
-                }
-                try socket.send([frames[0], data])
-            }
-            lastIndex = newIndex
-            chunksSent += 1
+            try publish(chunk, index: try validIndex(index, rows: chunk.shape[0]), on: socket)
         }
+    }
+
+    /// The index after a chunk of `rows` rows: `index`, or the previous one + rows.
+    private func validIndex(_ index: Int?, rows: Int) throws(PyAcqError) -> Int {
+        let newIndex = index ?? (lastIndex + rows)
+        guard newIndex >= 0, newIndex < 1 << 62 else { throw PyAcqError(.invalidArgument, "stream index must be in [0, 2^62), got \(newIndex)") }
+        return newIndex
+    }
+
+    /// Writes a checked chunk into the ring (then notifies) or sends it as plaindata within the
+    /// queue budget; the one path of `send` and of a committed reservation.
+    private func publish(_ chunk: ArrayView, index newIndex: Int, on socket: ZMQSocket) throws(PyAcqError) {
+        let rows = chunk.shape[0]
+        if let ring {
+            try ring.newChunk(chunk, index: newIndex)
+            try notify(index: newIndex, rows: rows, on: socket)
+            return
+        }
+        let frames = try plainDataFrames(chunk, index: newIndex)
+        guard let data = try budget.admit(frames[1]) else {
+            if chunksDropped == 0 || chunksDropped.isMultiple(of: 1000) {
+                Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.limit))")
+            }
+            chunksDropped += 1
+            samplesDropped += rows
+            lastIndex = newIndex
+            return
+        }
+        try socket.send([frames[0], data])
+        lastIndex = newIndex
+        chunksSent += 1
+    }
+
+    /// Tells sharedmem consumers that rows up to `index` are in the ring.
+    private func notify(index newIndex: Int, rows: Int, on socket: ZMQSocket) throws(PyAcqError) {
+        try socket.send([try notification(index: newIndex, rows: rows)])
+        lastIndex = newIndex
+        chunksSent += 1
     }
 
     private var displayName: String { name.isEmpty ? "" : "'\(name)' " }
@@ -211,15 +229,14 @@ public final class OutputStream: @unchecked Sendable {
             if shape[0] > 0 && rows != shape[0] {
                 throw PyAcqError(.invalidArgument, "this stream's chunks have \(shape[0]) rows (shape \(shape)); cannot reserve \(rows)")
             }
-            let newIndex = index ?? (lastIndex + rows)
-            guard newIndex >= 0 else { throw PyAcqError(.invalidArgument, "stream index must be ≥ 0, got \(newIndex)") }
-            let byteCount = rows * shape.dropFirst().reduce(1, *) * dtype.itemsize
+            let newIndex = try validIndex(index, rows: rows)
+            let byteCount = try Extent.byteCount(shape: [rows] + shape.dropFirst(), itemsize: dtype.itemsize, "\(rows) reserved rows")
             if let ring, ring.canWriteInPlace(rows: rows, index: newIndex) {
                 let start = try ring.beginInPlace(rows: rows, index: newIndex)
                 pending = .ring(ring, rows: rows, index: newIndex)
                 return Reservation(data: start, rows: rows, index: newIndex, byteCount: byteCount)
             }
-            let buffer = AlignedBuffer(count: max(byteCount, 1))
+            let buffer = try AlignedBuffer(allocating: max(byteCount, 1), for: "\(rows) reserved rows")
             pending = .buffer(buffer, rows: rows, index: newIndex)
             return Reservation(data: buffer.pointer, rows: rows, index: newIndex, byteCount: byteCount)
         }
@@ -231,28 +248,14 @@ public final class OutputStream: @unchecked Sendable {
             guard let write = pending else { throw PyAcqError(.state, "output stream \(displayName)has no reserved rows to commit") }
             pending = nil
             let socket = try configuredSocket()
-            let rows: Int, newIndex: Int
             switch write {
-            case .ring(let reserved, let n, let i):
-                reserved.commitInPlace(rows: n, index: i)
-                rows = n
-                newIndex = i
-            case .buffer(let buffer, let n, let i):
-                let view = ArrayView(base: buffer.pointer, dtype: dtype, shape: [n] + shape.dropFirst(), owner: buffer)
-                rows = n
-                newIndex = i
-                if let ring {
-                    try ring.newChunk(view, index: i)
-                } else {
-                    try socket.send(try plainDataFrames(view, index: i))
-                    lastIndex = newIndex
-                    chunksSent += 1
-                    return
-                }
+            case .ring(let reserved, let rows, let index):
+                reserved.commitInPlace(rows: rows, index: index)
+                try notify(index: index, rows: rows, on: socket)
+            case .buffer(let buffer, let rows, let index):
+                let view = ArrayView(base: buffer.pointer, dtype: dtype, shape: [rows] + shape.dropFirst(), owner: buffer)
+                try publish(view, index: index, on: socket)
             }
-            try socket.send([try notification(index: newIndex, rows: rows)])
-            lastIndex = newIndex
-            chunksSent += 1
         }
     }
 
