@@ -148,10 +148,9 @@ void canonical_dtype(const char *raw, char *out, size_t cap);
  * here; raises on error). A pointer, so that json_result(pyacq_x(&json), &json) reads it after
  * the call whatever the order in which arguments are evaluated. */
 mxArray *json_result(int status, char **json);
-/* Sends MATLAB array prhs[2] to an output or ring buffer (index prhs[3], orientation prhs[4]). */
-void send_data(entry *e, int nrhs, const mxArray *prhs[]);
-/* Reads a stream's dtype and chunk dims from its params into the entry. */
-void refresh_meta(entry *e);
+/* Sends MATLAB array prhs[2] to an output or ring buffer (index prhs[3], orientation prhs[4]);
+ * `in_place` (outputs only): written once into the rows the stream reserves. */
+void send_data(entry *e, int nrhs, const mxArray *prhs[], int in_place);
 
 /* The arguments after the handle of the get_data commands: (n [, orientation]) for the last
  * n samples, or (start, stop [, orientation]) for samples [start, stop). */

@@ -106,7 +106,7 @@ static void cmd_ringbuffer_new_chunk(int nlhs, mxArray *plhs[], int nrhs, const 
     need_args(nrhs, 2, 4, "pyacq_mex('ringbuffer_new_chunk', h, data [, index [, orientation]])");
     need_outputs(nlhs, 0);
     e = get_handle(prhs[1], K_RING);
-    send_data(e, nrhs, prhs);
+    send_data(e, nrhs, prhs, 0);
 }
 
 static void cmd_ringbuffer_get_data(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])

@@ -37,7 +37,7 @@ static void params_meta(const char *json, char *dtype, size_t cap, int *ndim)
     mxDestroyArray(decoded);
 }
 
-void refresh_meta(entry *e)
+static void refresh_meta(entry *e)
 {
     char *json = NULL;
     int st;
@@ -72,7 +72,24 @@ static void refresh_after(entry *e, int status)
 }
 
 /* Sends MATLAB array prhs[2] to an output or ring buffer (index prhs[3], orientation prhs[4]). */
-void send_data(entry *e, int nrhs, const mxArray *prhs[])
+/* Writes a chunk of layout (shape, strides) once, in C order, into the rows the stream reserves
+ * for it (pyacq_output_reserve / pyacq_output_commit). */
+static void send_in_place(entry *e, const type_map *t, const mxArray *data, int k, const int64_t *shape,
+                          const int64_t *strides, int64_t index)
+{
+    int64_t dst_strides[MAXD], nbytes = 0;
+    void *rows = NULL;
+    if (strcmp(e->dtype, t->dtype) != 0)
+        fail("pyacq:dtype", "the stream's dtype is %s; a %s array cannot be written in place (cast it first)",
+             e->dtype[0] ? e->dtype : "unknown (configure the stream first)", t->dtype);
+    check(pyacq_output_reserve((pyacq_output *)e->ptr, shape[0], index, &rows, &nbytes));
+    dst_strides[k - 1] = t->itemsize;
+    for (int i = k - 2; i >= 0; i--) dst_strides[i] = dst_strides[i + 1] * shape[i + 1];
+    if (shape[0] > 0) strided_copy((char *)rows, dst_strides, (const char *)mxGetData(data), strides, shape, k, t->itemsize);
+    check(pyacq_output_commit((pyacq_output *)e->ptr));
+}
+
+void send_data(entry *e, int nrhs, const mxArray *prhs[], int in_place)
 {
     const type_map *t = data_type(prhs[2]);
     int64_t index = -1, shape[MAXD], strides[MAXD];
@@ -90,6 +107,10 @@ void send_data(entry *e, int nrhs, const mxArray *prhs[])
         k = frame_ndim + 1;
     }
     k = chunk_layout(prhs[2], orient, k, t->itemsize, shape, strides);
+    if (in_place) {
+        send_in_place(e, t, prhs[2], k, shape, strides, index);
+        return;
+    }
     if (e->kind == K_OUTPUT)
         st = pyacq_output_send((pyacq_output *)e->ptr, mxGetData(prhs[2]), t->dtype, k, shape, strides, index);
     else
@@ -145,7 +166,7 @@ static void cmd_output_send(int nlhs, mxArray *plhs[], int nrhs, const mxArray *
     need_args(nrhs, 2, 4, "pyacq_mex('output_send', h, data [, index [, orientation]])");
     need_outputs(nlhs, 0);
     e = get_handle(prhs[1], K_OUTPUT);
-    send_data(e, nrhs, prhs);
+    send_data(e, nrhs, prhs, 0);
 }
 
 static void cmd_output_last_index(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[])
