@@ -279,10 +279,14 @@ PYACQ_API void pyacq_input_destroy(pyacq_input *stream);
 /* Ring buffers                                                                             */
 /* ---------------------------------------------------------------------------------------- */
 
-/* Creates a private ring buffer. `options_json`: {"shape": [N, ...frame dims] (required),
- * "dtype": "float32", "double": true, "axisorder": null, "fill": null}. N is the ring length in
- * samples; fill defaults to NaN for float dtypes and 0 otherwise.
- * Errors: PYACQ_ERR_BAD_PARAMS, PYACQ_ERR_DTYPE, PYACQ_ERR_IO (no memory). */
+/* Creates a ring buffer. `options_json`: {"shape": [N, ...frame dims] (required),
+ * "dtype": "float32", "double": true, "axisorder": null, "fill": null, "shmem": false,
+ * "shm_id": null}. N is the ring length in samples; fill defaults to NaN for float dtypes and 0
+ * otherwise. "shmem": true places it in a new shared segment (pyacq's layout, PROTOCOL §11.3;
+ * pyacq_ringbuffer_shm_id gives its shm_id, the file's path) that other processes open read-only
+ * by passing that shm_id with the same shape, dtype and double.
+ * Errors: PYACQ_ERR_BAD_PARAMS (also: a segment "shm_id" too small for the shape),
+ * PYACQ_ERR_DTYPE, PYACQ_ERR_IO (no memory, no segment "shm_id"). */
 PYACQ_API int pyacq_ringbuffer_create(pyacq_ringbuffer **out, const char *options_json);
 
 /* Writes a chunk (axis 0 = samples, the other dims = the frame shape) so that the buffer index
@@ -316,6 +320,11 @@ PYACQ_API int pyacq_ringbuffer_first_index(pyacq_ringbuffer *buffer, int64_t *in
  * may be NULL. Errors: none beyond the general ones. */
 PYACQ_API int pyacq_ringbuffer_info(pyacq_ringbuffer *buffer, int64_t *length_out, int32_t *frame_ndim_out,
                                     int64_t *frame_shape_out, char **dtype_out, bool *is_double_out);
+
+/* The shared segment's shm_id, its file's absolute path as in pyacq (free with pyacq_free), or
+ * NULL in *shm_id_out for a private ring.
+ * Errors: none beyond the general ones. */
+PYACQ_API int pyacq_ringbuffer_shm_id(pyacq_ringbuffer *buffer, char **shm_id_out);
 
 /* Sets both indexes back to 0. Errors: PYACQ_ERR_STATE (a read-only shared ring). */
 PYACQ_API int pyacq_ringbuffer_reset_index(pyacq_ringbuffer *buffer);

@@ -20,10 +20,40 @@ public func pyacq_ringbuffer_create(_ out: UnsafeMutablePointer<OpaquePointer?>?
         }
         guard shape.count >= 1 else { throw PyAcqError(.badParams, "ring buffer \"shape\" must be a non-empty list of ints") }
         let dtype = opts["dtype"] == nil ? DType.float32 : try opts.dtype()
-        let buffer = try RingBuffer(length: shape[0], rowShape: Array(shape.dropFirst()), dtype: dtype,
-                                    double: try opts.bool("double", default: true), fill: opts.fill,
+        let double = try opts.bool("double", default: true)
+        let rowShape = Array(shape.dropFirst())
+        let buffer: RingBuffer
+        if let segment = try sharedSegment(opts, length: shape[0], rowShape: rowShape, dtype: dtype, double: double) {
+            buffer = try RingBuffer(sharedMemory: segment, length: shape[0], rowShape: rowShape, dtype: dtype, double: double,
+                                    fill: opts.fill, axisOrder: try opts.axisOrder())
+        } else {
+            buffer = try RingBuffer(length: shape[0], rowShape: rowShape, dtype: dtype, double: double, fill: opts.fill,
                                     axisOrder: try opts.axisOrder())
+        }
         out.pointee = HandleRegistry.register(buffer)
+    }
+}
+
+/// The segment a shared ring lives in: a new one ("shmem": true) or a producer's ("shm_id").
+private func sharedSegment(_ opts: StreamParams, length: Int, rowShape: [Int], dtype: DType, double: Bool) throws(PyAcqError) -> SharedMemory? {
+    let size = try RingBuffer.sharedByteCount(length: length, rowShape: rowShape, dtype: dtype, double: double)
+    switch opts["shm_id"] {
+    case .string(let name)?:
+        let path = name.contains("/") ? name : SharedMemory.directory + "/" + name
+        return try SharedMemory(opening: path, size: size)
+    case nil, .null?:
+        return try opts.bool("shmem", default: false) ? try SharedMemory(creating: size) : nil
+    default:
+        throw PyAcqError(.badParams, "ring buffer \"shm_id\" must be the name of a shared segment (a string)")
+    }
+}
+
+@c @implementation
+public func pyacq_ringbuffer_shm_id(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    abiCall { () throws(PyAcqError) in
+        let out = try required(out, "shm_id_out")
+        guard let segment = try ring(h).sharedMemory else { out.pointee = nil; return }
+        try returnString(segment.path, out)
     }
 }
 

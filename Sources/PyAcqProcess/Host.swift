@@ -43,7 +43,10 @@ public final class Host: RemoteObject, @unchecked Sendable {
         return String(server.address[..<colon]) + ":*"
     }
 
-    /// Spawns a NodeGroup process named `name` (the sequence of PROTOCOL §7.3).
+    /// Spawns a NodeGroup process named `name` (the sequence of PROTOCOL §7.3): the Swift
+    /// `pyacq-nodegroup`, or with `python=True` a Python node group — libpyacq's Python
+    /// NodeGroup, which also hosts Python node types and, with `qt=True`, Qt widgets (viewers).
+    /// `qt` alone is pyacq's default on every call, so it does not choose the process kind.
     public func createNodeGroup(_ name: String, manager: Value, options: ValueMap) throws(PyAcqError) -> ObjectProxy {
         guard lock.withLock({ !children.contains { $0.name == name && $0.spawner.isRunning } }) else {
             throw PyAcqError(.badParams, "a node group named '\(name)' already runs on host '\(self.name)'", exceptionType: "KeyError")
@@ -54,11 +57,16 @@ public final class Host: RemoteObject, @unchecked Sendable {
         case .bytes(let b)?: logAddress = String(decoding: b, as: UTF8.self)
         default: logAddress = nil
         }
-        let spawner = try ProcessSpawner(name: name, executable: options["executable"]?.stringValue ?? ProcessSpawner.defaultExecutable,
-                                         address: childAddress, logAddress: logAddress, logLevel: options["log_level"]?.intValue ?? 30)
+        let python = options["python"]?.boolValue ?? false
+        let qt = python && (options["qt"]?.boolValue ?? false)
+        let spawner = try ProcessSpawner(
+            name: name,
+            executable: options["executable"]?.stringValue ?? (python ? ProcessSpawner.pythonExecutable : ProcessSpawner.defaultExecutable),
+            module: python ? ProcessSpawner.pythonBootstrapModule : "pyacq.core.rpc.bootstrap",
+            address: childAddress, logAddress: logAddress, logLevel: options["log_level"]?.intValue ?? 30, qt: qt)
         do throws(PyAcqError) {
             let client = try RPCClient.forThread(spawner.address)
-            guard let module = try client.importModule("pyacq.core.nodegroup").proxy,
+            guard let module = try client.importModule(python ? "libpyacq.nodegroup" : "pyacq.core.nodegroup").proxy,
                   let group = try module.attribute("NodeGroup").invoke([], ["host": selfProxy, "manager": manager]).proxy else {
                 throw PyAcqError(.remote, "the child of '\(name)' did not return a NodeGroup proxy")
             }

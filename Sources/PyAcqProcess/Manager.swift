@@ -44,7 +44,6 @@ public final class Manager: RemoteObject, @unchecked Sendable {
         var opts = options
         if opts["log_addr"] == nil, let logAddress { opts["log_addr"] = .bytes(Array(logAddress.utf8)) }
         if opts["log_level"] == nil { opts["log_level"] = .int(logLevel) }
-        opts["qt"] = nil
         let group: ObjectProxy
         switch host {
         case .null:

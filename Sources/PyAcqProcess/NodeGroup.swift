@@ -59,7 +59,7 @@ public final class NodeGroup: RemoteObject, @unchecked Sendable {
         }
         i.method("list_node_types") { _, _ throws(PyAcqError) in .value(.array(NodeRegistry.names.map { .string($0) })) }
         i.method("register_node_type_from_module") { _, call throws(PyAcqError) in
-            throw PyAcqError(.invalidArgument, "a libpyacq NodeGroup cannot import Python module '\(try call.string(0, "modname"))'; register Swift node types in the process instead",
+            throw PyAcqError(.invalidArgument, "this node group is a Swift process and cannot import Python module '\(try call.string(0, "modname"))': create a Python node group (create_nodegroup(..., qt=True) or python=True) to run Python node types",
                              exceptionType: "NotImplementedError")
         }
         i.method("add_node") { group, call throws(PyAcqError) in

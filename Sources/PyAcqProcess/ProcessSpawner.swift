@@ -33,22 +33,32 @@ public final class ProcessSpawner: @unchecked Sendable {
         return candidates.first { access($0, X_OK) == 0 } ?? "pyacq-nodegroup"
     }
 
+    /// The Python interpreter of Python node groups: `$PYACQ_PYTHON`, else `python3` on PATH
+    /// (it must import the libpyacq binding: pip-installed, or on PYTHONPATH).
+    public static var pythonExecutable: String { environmentVariable("PYACQ_PYTHON") ?? "python3" }
+
+    /// The module Python children run: libpyacq's bootstrap, serving Python objects (PROTOCOL §5.5).
+    public static let pythonBootstrapModule = "libpyacq.core.rpc.bootstrap"
+
     /// - Parameters:
-    ///   - executable: the child program; argv is `[executable, "-m", "pyacq.core.rpc.bootstrap", name]`.
+    ///   - executable: the child program; argv is `[executable, "-m", module, name]`.
+    ///   - module: the bootstrap module (read by Python children; Swift children ignore it).
     ///   - address: the child's RPC bind address.
     ///   - logAddress: a LogServer address; the child's stdout/stderr lines are forwarded there.
-    public init(name: String, executable: String = ProcessSpawner.defaultExecutable, address: String = "tcp://127.0.0.1:*",
-                logAddress: String? = nil, logLevel: Int = 30, timeoutMs: Int = 10_000) throws(PyAcqError) {
+    ///   - qt: the child runs a Qt event loop and serves on its GUI thread (Python children).
+    public init(name: String, executable: String = ProcessSpawner.defaultExecutable, module: String = "pyacq.core.rpc.bootstrap",
+                address: String = "tcp://127.0.0.1:*", logAddress: String? = nil, logLevel: Int = 30, qt: Bool = false,
+                timeoutMs: Int = 10_000) throws(PyAcqError) {
         self.name = name
         let pair = try ZMQSocket(type: ZMQ_PAIR)
         try pair.setOption(ZMQ_LINGER, 1000)
         try pair.bind("tcp://127.0.0.1:*")
         let config: ValueMap = [
-            "class_name": .string("RPCServer"), "args": .map(["address": .string(address)]),
+            "class_name": .string(qt ? "QtRPCServer" : "RPCServer"), "args": .map(["address": .string(address)]),
             "bootstrap_addr": .string(pair.lastEndpoint), "loglevel": .int(logLevel),
-            "logaddr": logAddress.map { .string($0) } ?? .null, "qt": .bool(false),
+            "logaddr": logAddress.map { .string($0) } ?? .null, "qt": .bool(qt),
         ]
-        child = try ChildProcess(executable: executable, arguments: ["-m", "pyacq.core.rpc.bootstrap", name],
+        child = try ChildProcess(executable: executable, arguments: ["-m", module, name],
                                  pipeStdin: true, pipeStdout: logAddress != nil, pipeStderr: logAddress != nil)
         try child.write(try Value.map(config).jsonText(style: .python))
         child.closeStdin()

@@ -110,7 +110,8 @@ def run_module(relative, source, timeout):
     """(counts dict, short reasons, output tail) of one test module run in its own pytest."""
     path = os.path.join(source, "pyacq", relative)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, BINDING, os.environ.get("PYTHONPATH", "")]),
-               QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"), PYACQ_SOURCE=source)
+               QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"), PYACQ_SOURCE=source,
+               LIBPYACQ_CHILD_IMPORTS="pyacq_as_libpyacq")  # spawned Python children resolve pyacq the same way
     env.setdefault("LIBPYACQ_PATH", os.path.join(REPO, "build", "lib"))
     command = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "pyacq_as_libpyacq", "-p", "no:cacheprovider",
                "--rootdir", os.path.dirname(path), path]

@@ -15,8 +15,10 @@ are wire-compatible with the original Python pyacq; names mirror pyacq so that
     out.send(np.zeros((10, 4), "float32"))
     index, data = inp.recv(timeout=5)   # data: read-only view, valid until the next recv()
 
-Remote parts (pyacq's RPC and distributed graphs): ``RPCServer``, ``RPCClient``, ``ObjectProxy``
-(rpc.py); ``create_manager``, ``Manager``, ``NodeGroup`` / ``NodeProxy`` / ``StreamProxy``
+Remote parts (pyacq's RPC and distributed graphs): ``RPCServer`` (the library's server of
+streams and values), ``RPCClient``, ``ObjectProxy`` (rpc.py); pyacq's servers of Python objects
+``libpyacq.core.rpc.RPCServer`` / ``QtRPCServer`` (objectserver.py), ``ProcessSpawner``
+(spawner.py), ``Host`` and Python node groups (host.py, nodegroup.py); ``create_manager``, ``Manager``, ``NodeGroup`` / ``NodeProxy`` / ``StreamProxy``
 proxies (manager.py); Python custom nodes: ``Node``, ``register_node_type``,
 ``ThreadPollInput`` / ``ThreadPollOutput`` (node.py). The built-in Swift nodes in this process,
 used like pyacq's classes: ``NumpyDeviceBuffer``, ``SosFilter``, ``AnalogTrigger``,
@@ -46,7 +48,8 @@ from .swiftnode import (AnalogTrigger, AviRecorder, Blackrock, BrainAmpSocket, C
                         OpenEphysGUIRelay, OverlapFiltfilt, PyAudio, RawRecorder, SosFilter, StreamConverter, SwiftNode,
                         TriggerAccumulator, WebCamAV, WebCamImageIO)
 from .serializer import JsonSerializer, MsgpackSerializer
-from .unavailable import ProcessSpawner, QtRPCServer
+from .objectserver import QtRPCServer
+from .spawner import ProcessSpawner
 from . import core, devices, dsp, rec  # pyacq's module layout: libpyacq.core.rpc, libpyacq.dsp.sosfilter...
 
 

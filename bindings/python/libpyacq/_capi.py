@@ -233,6 +233,7 @@ _PROTOTYPES = {
     "pyacq_ringbuffer_first_index": (_int, [RingBufferHandle, _P(_i64)]),
     "pyacq_ringbuffer_info": (_int, [RingBufferHandle, _P(_i64), _P(_i32), _P(_i64), _StringOut, _P(_bool)]),
     "pyacq_ringbuffer_reset_index": (_int, [RingBufferHandle]),
+    "pyacq_ringbuffer_shm_id": (_int, [RingBufferHandle, _StringOut]),
     "pyacq_ringbuffer_destroy": (None, [RingBufferHandle]),
     # RPC servers
     "pyacq_rpc_server_start": (_int, [_P(ServerHandle), _str]),

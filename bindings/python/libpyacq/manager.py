@@ -23,6 +23,7 @@ through proxies::
 import atexit
 import ctypes
 import json
+import os
 import sys
 import weakref
 
@@ -341,11 +342,19 @@ class Manager(HandleOwner):
 
     add_host = get_host
 
-    def create_nodegroup(self, name=None, host=None, qt=True, **kwds):
+    def create_nodegroup(self, name=None, host=None, qt=None, **kwds):
         """Spawns a node group process named `name` (None = automatic) on `host` (None = this
         machine; an address given to get_host, or a Host proxy). Other keywords go to the Host
-        (e.g. ``executable=``). `qt` is accepted for pyacq compatibility (libpyacq node
-        groups have no Qt)."""
+        (e.g. ``executable=``).
+
+        By default the node group is the Swift ``pyacq-nodegroup`` (every Swift node type, no
+        Python). ``qt=True`` makes it a Python node group running a Qt event loop (Qt widget
+        nodes, viewers), ``python=True`` one without Qt: both host Python node types
+        (``register_node_type_from_module``) and every Swift node type as local nodes."""
+        if qt or kwds.get("python"):
+            kwds["python"] = True
+            kwds["qt"] = bool(qt)
+            _export_binding_for_children()
         if isinstance(host, ObjectProxy):
             host = host._rpc_addr
         elif isinstance(host, bytes):
@@ -392,6 +401,15 @@ class Manager(HandleOwner):
 
     def __repr__(self):
         return "<libpyacq.Manager %s%s>" % (self.mode, " closed" if self.closed else "")
+
+
+def _export_binding_for_children():
+    """Python node groups spawned by the library run this interpreter with this binding."""
+    from .spawner import child_environment
+    env = child_environment()
+    os.environ.setdefault("PYACQ_PYTHON", sys.executable)
+    os.environ["PYTHONPATH"] = env["PYTHONPATH"]
+    os.environ.setdefault("LIBPYACQ_PATH", env["LIBPYACQ_PATH"])
 
 
 _open_managers = weakref.WeakSet()

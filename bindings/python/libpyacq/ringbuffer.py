@@ -18,6 +18,8 @@ __all__ = ["RingBuffer"]
 class RingBuffer(HandleOwner):
     """A ring of `shape[0]` samples of frame shape `shape[1:]`.
 
+    ``shmem=True`` puts the ring in a new shared-memory segment named by ``shm_id``; another
+    process opens it read-only with ``RingBuffer(shape, dtype, double, shmem=shm_id)``.
     ``double=True`` stores every sample twice so any window of up to ``shape[0]`` samples is one
     contiguous view. Reads (get_data, ``buf[...]``) return **read-only zero-copy views** into the
     ring whenever the memory allows; they stay valid (the memory is kept alive) as long as the
@@ -28,16 +30,18 @@ class RingBuffer(HandleOwner):
     _kind = "ring buffer"
 
     def __init__(self, shape, dtype, double=True, shmem=None, fill=None, axisorder=None):
-        if shmem is not None:
-            # pyacq's shmem=True / shm_id: libpyacq shares rings only as sharedmem output streams.
-            raise NotImplementedError("RingBuffer(shmem=...) is not implemented in libpyacq: a shared ring is made by "
-                                      "an OutputStream configured with transfermode='sharedmem'")
         shape = tuple(operator.index(n) for n in shape)
         if not shape:
             raise InvalidArgument("RingBuffer shape needs at least the ring length: (size, *frame_shape)")
         dtype = as_dtype(dtype)
         options = {"shape": list(shape), "dtype": dtype_param(dtype), "double": bool(double),
                    "axisorder": None if axisorder is None else [int(a) for a in axisorder], "fill": fill}
+        if shmem is True:  # pyacq: a new shared ring, named by self.shm_id
+            options["shmem"] = True
+        elif isinstance(shmem, str):  # pyacq: another process's ring, opened read-only
+            options["shm_id"] = shmem
+        elif shmem not in (None, False):
+            raise InvalidArgument("shmem must be None, True (a new shared ring) or an shm_id string, got %r" % (shmem,))
         handle = _capi.RingBufferHandle()
         check(lib.pyacq_ringbuffer_create(ctypes.byref(handle), to_json(options, "ring buffer options")),
               "RingBuffer")
@@ -70,6 +74,10 @@ class RingBuffer(HandleOwner):
         self.size = length.value
         self.shape = (length.value,) + tuple(frame_shape[:frame_ndim.value])
         self.double = bool(is_double.value)
+        shm_id = ctypes.c_void_p()
+        check(lib.pyacq_ringbuffer_shm_id(keeper.handle, ctypes.byref(shm_id)))
+        #: the shared segment's id (pass it as `shmem` in another process), None for a private ring
+        self.shm_id = None if not shm_id.value else _capi.take_string(shm_id.value)
 
     # ------------------------------------------------------------------ indexes
 

@@ -31,6 +31,7 @@ from ._arrays import as_dtype, dtype_param
 from ._capi import check, lib, timeout_ms
 from ._handle import HandleKeeper, HandleOwner
 from ._wait import TIMEOUT_STATUS as _TIMEOUT, sliced
+from .objectserver import proxy_for_local_object, serving_server
 from .errors import ClosedError, InvalidArgument, PyAcqTimeout, RemoteCallError, RemoteError, StateError
 
 __all__ = ["RPCServer", "RPCClient", "ObjectProxy", "Future", "encode_value", "decode_value",
@@ -106,6 +107,9 @@ def encode_value(value):
     rpc_value = getattr(value, "_rpc_value", None)
     if callable(rpc_value):  # e.g. a local OutputStream travels as its params
         return encode_value(rpc_value())
+    marker = proxy_for_local_object(value)  # a thread serving a Python RPCServer proxies it (§3.7)
+    if marker is not None:
+        return marker
     raise InvalidArgument("%r (%s) cannot be sent over RPC: libpyacq sends None, bool, int, float, str, "
                           "list, tuple, dict, bytes, numpy arrays and scalars, datetimes, proxies and "
                           "configured OutputStreams" % (value, type(value).__name__))
@@ -133,6 +137,9 @@ def _hook(mapping):
     if kind == "bytes":
         return base64.b64decode(mapping["data"])
     if kind == "proxy":
+        owner = serving_server()  # §3.6: only the server this thread runs turns its proxies back into objects
+        if owner is not None and owner.address == str(mapping.get("rpc_addr", "")):
+            return owner.unwrap_marker(mapping)
         return _wrap_proxy(mapping)
     if kind == "datetime":
         return datetime.datetime.strptime(mapping["data"], "%Y-%m-%dT%H:%M:%S.%f")
@@ -335,6 +342,9 @@ class ObjectProxy:
             check(lib.pyacq_proxy_call_async(handle, args_json, kwargs_json, ctypes.byref(future)), self._context())
             return Future(future, self._context())
         ms = timeout_ms(timeout, "_timeout")
+        server = serving_server()
+        if server is not None and return_type == "auto":
+            return self._call_serving(server, handle, args_json, kwargs_json, timeout)
         if return_type == "auto":
             out = _out_string()
             check(lib.pyacq_proxy_call(handle, args_json, kwargs_json, ms, ctypes.byref(out)), self._context())
@@ -348,6 +358,16 @@ class ObjectProxy:
             return proxy._get_value(timeout)
         finally:
             _release_reference(proxy)
+
+    def _call_serving(self, server, handle, args_json, kwargs_json, timeout):
+        """A synchronous call from a thread that executes a Python RPCServer's requests: the
+        requests arriving meanwhile are executed while waiting (pyacq's reentrancy, §4.6)."""
+        future = _capi.FutureHandle()
+        check(lib.pyacq_proxy_call_async(handle, args_json, kwargs_json, ctypes.byref(future)), self._context())
+        future = Future(future, self._context())
+        if not server.wait_serving(lambda ms: future._wait(ms / 1000.0), timeout):
+            raise PyAcqTimeout("no reply to %s within %s s" % (self._context(), timeout))
+        return future.result(0)
 
     def _context(self):
         path = ".".join(self._ref["attributes"])

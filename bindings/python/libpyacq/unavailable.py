@@ -1,7 +1,7 @@
 """pyacq names libpyacq does not provide (yet): each raises NotImplementedError naming itself
 and what to use instead, so code written for pyacq fails clearly instead of half-working."""
 
-__all__ = ["ProcessSpawner", "QtRPCServer", "Host", "register_transfermode"]
+__all__ = ["register_transfermode"]
 
 
 def _missing(name, instead):
@@ -24,23 +24,6 @@ class _Unavailable(metaclass=_Refusing):
 
     def __init__(self, *args, **kwargs):
         raise NotImplementedError("%s is not implemented in libpyacq: %s" % (type(self).__name__, self._instead))
-
-
-class ProcessSpawner(_Unavailable):
-    """pyacq's ProcessSpawner (a Python child process running an RPC server)."""
-    _instead = ("spawn node group processes with libpyacq.create_manager(...).create_nodegroup(), "
-                "or run a libpyacq.RPCServer in your own process")
-
-
-class QtRPCServer(_Unavailable):
-    """pyacq's RPC server driven by a Qt event loop."""
-    _instead = "libpyacq.RPCServer serves on its own thread; no Qt event loop is needed"
-
-
-class Host(_Unavailable):
-    """pyacq's Host object (served by a host process)."""
-    _instead = ("run the pyacq-host executable (or pyacq's host_server) and reach it with "
-                "Manager.get_host(address)")
 
 
 register_transfermode = _missing("register_transfermode",

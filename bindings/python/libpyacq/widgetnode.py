@@ -5,7 +5,7 @@ import sys
 
 from .node import Node
 
-__all__ = ["widget_node_class"]
+__all__ = ["widget_node_class", "qt_modules"]
 
 _BINDINGS = ("PyQt5", "PyQt6", "PySide6", "PySide2")
 _cache = {}
@@ -27,6 +27,13 @@ def _qt_widgets():
         except ImportError:
             continue
     raise ImportError("WidgetNode needs a Qt binding: install PyQt5, PyQt6, PySide6 or PySide2")
+
+
+def qt_modules():
+    """(QtCore, QtWidgets) of the Qt binding in use (see _qt_widgets)."""
+    QtWidgets = _qt_widgets()
+    package = QtWidgets.__name__.rsplit(".", 1)[0]
+    return __import__(package + ".QtCore", fromlist=["QtCore"]), QtWidgets
 
 
 def widget_node_class():

@@ -3,11 +3,12 @@
 from ..manager import Manager, NodeGroup, create_manager
 from ..node import Node, ThreadPollInput, ThreadPollOutput, register_node_type
 from ..ringbuffer import RingBuffer
-from ..rpc import ObjectProxy, RemoteCallException, RPCClient, RPCServer
+from ..objectserver import QtRPCServer, RPCServer
+from ..rpc import ObjectProxy, RemoteCallException, RPCClient
 from ..sharedmem import SharedArray
 from ..stream import InputStream, OutputStream
 from ..swiftnode import ChannelSplitter, ChunkResizer, StreamConverter
-from ..unavailable import ProcessSpawner, QtRPCServer
+from ..spawner import ProcessSpawner
 
 
 def __getattr__(name):

@@ -1,3 +1,3 @@
-"""pyacq.core.host over libpyacq (a Host lives in a pyacq-host process)."""
+"""pyacq.core.host over libpyacq: the Host served by a Python process (libpyacq/host.py)."""
 
-from ..unavailable import Host  # noqa: F401
+from ..host import Host  # noqa: F401

@@ -1,3 +1,4 @@
-"""pyacq.core.nodegroup over libpyacq: NodeGroup is a proxy to a node group process."""
+"""pyacq.core.nodegroup over libpyacq: the NodeGroup served by a Python node group process
+(libpyacq/nodegroup.py). Proxies to node groups are libpyacq.NodeGroup."""
 
-from ..manager import NodeGroup  # noqa: F401
+from ..nodegroup import NodeGroup, register_node_type_from_module  # noqa: F401
