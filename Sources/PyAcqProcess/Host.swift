@@ -63,7 +63,7 @@ public final class Host: RemoteObject, @unchecked Sendable {
             name: name,
             executable: options["executable"]?.stringValue ?? (python ? ProcessSpawner.pythonExecutable : ProcessSpawner.defaultExecutable),
             module: python ? ProcessSpawner.pythonBootstrapModule : "pyacq.core.rpc.bootstrap",
-            address: childAddress, logAddress: logAddress, logLevel: options["log_level"]?.intValue ?? 30, qt: qt)
+            address: childAddress, logAddress: logAddress, logLevel: options["log_level"]?.intValue ?? 30, qt: .bool(qt))
         do throws(PyAcqError) {
             let client = try RPCClient.forThread(spawner.address)
             guard let module = try client.importModule(python ? "libpyacq.nodegroup" : "pyacq.core.nodegroup").proxy,

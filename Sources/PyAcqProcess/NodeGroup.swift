@@ -11,6 +11,9 @@ public final class NodeGroup: RemoteObject, @unchecked Sendable {
     public let manager: Value
     private var nodes: [Node] = []
     private let lock = Lock()
+    /// Python node types and Qt widgets run in a Python node group spawned on first need.
+    private var companion: PythonCompanion?
+    private var pythonTypes: [String] = []
     weak var server: RPCServer?
 
     public init(host: Value = .null, manager: Value = .null, server: RPCServer? = nil) {
@@ -45,9 +48,25 @@ public final class NodeGroup: RemoteObject, @unchecked Sendable {
     public func startAll() throws(PyAcqError) { for node in nodeList where !node.isRunning && node.isInitialized { try node.start() } }
     public func stopAll() throws(PyAcqError) { for node in nodeList where node.isRunning { try node.stop() } }
 
-    /// Stops and closes every node.
+    /// Stops and closes every node (the Python companion's too).
     public func closeNodes() {
         for node in nodeList { try? node.close() }
+        let python = lock.withLock { () -> PythonCompanion? in defer { companion = nil }; return companion }
+        python?.close()
+    }
+
+    /// The Python node group beside this one, spawned on first use.
+    func pythonCompanion() throws(PyAcqError) -> PythonCompanion {
+        if let existing = lock.withLock({ companion }) { return existing }
+        let created = try PythonCompanion(host: host, manager: manager)
+        lock.withLock { companion = created }
+        return created
+    }
+
+    /// The companion's answer to `method`, or `empty` when there is no companion.
+    func companionCall(_ method: String, or empty: Value) throws(PyAcqError) -> Value {
+        guard let python = lock.withLock({ companion }) else { return empty }
+        return try python.call(method)
     }
 
     static let remoteInterface: RemoteInterface<NodeGroup> = {
@@ -55,12 +74,22 @@ public final class NodeGroup: RemoteObject, @unchecked Sendable {
         i.method("create_node") { group, call throws(PyAcqError) in
             let typeName = try call.string(0, "node_class")
             let name = call.kwargs["name"]?.stringValue ?? (call.args.count > 1 ? call.args[1].stringValue : nil)
-            return .object(try group.createNode(typeName, name: name))
+            let pythonType = group.lock.withLock { group.pythonTypes.contains(typeName) || group.companion != nil }
+            if NodeRegistry.names.contains(typeName) || !(pythonType || PythonCompanion.pythonOnlyTypes.contains(typeName)) {
+                return .object(try group.createNode(typeName, name: name))  // (an unknown type: KeyError naming the known ones)
+            }
+            // A Python node type or a viewer: created in the Python companion.
+            return .value(try group.pythonCompanion().call("create_node", call.args, call.kwargs))
         }
-        i.method("list_node_types") { _, _ throws(PyAcqError) in .value(.array(NodeRegistry.names.map { .string($0) })) }
-        i.method("register_node_type_from_module") { _, call throws(PyAcqError) in
-            throw PyAcqError(.invalidArgument, "this node group is a Swift process and cannot import Python module '\(try call.string(0, "modname"))': create a Python node group (create_nodegroup(..., qt=True) or python=True) to run Python node types",
-                             exceptionType: "NotImplementedError")
+        i.method("list_node_types") { group, _ throws(PyAcqError) in
+            let python = group.lock.withLock { group.pythonTypes }
+            return .value(.array((NodeRegistry.names + python).map { .string($0) }))
+        }
+        i.method("register_node_type_from_module") { group, call throws(PyAcqError) in
+            let modname = try call.string(0, "modname"), classname = try call.string(1, "classname")
+            _ = try group.pythonCompanion().call("register_node_type_from_module", [.string(modname), .string(classname)])
+            group.lock.withLock { if !group.pythonTypes.contains(classname) { group.pythonTypes.append(classname) } }
+            return .none
         }
         i.method("add_node") { group, call throws(PyAcqError) in
             guard case .object(let object)? = try call.localEntity(try call.required(0, "node")), let node = object as? Node else {
@@ -70,6 +99,10 @@ public final class NodeGroup: RemoteObject, @unchecked Sendable {
             return .none
         }
         i.method("remove_node") { group, call throws(PyAcqError) in
+            if case .proxy(let ref) = try call.required(0, "node"), let python = group.lock.withLock({ group.companion }),
+               ref.rpcAddress == python.group.address {
+                return .value(try python.call("remove_node", [.proxy(ref)]))
+            }
             guard case .object(let object)? = try call.localEntity(try call.required(0, "node")), let node = object as? Node else {
                 throw PyAcqError(.invalidArgument, "remove_node() needs a node of this group", exceptionType: "TypeError")
             }
@@ -78,12 +111,23 @@ public final class NodeGroup: RemoteObject, @unchecked Sendable {
             return .none
         }
         i.method("list_nodes") { group, call throws(PyAcqError) in
-            guard let server = call.server else { return .value(.array([])) }
-            return .value(.array(group.nodeList.map { server.proxyValue(for: $0) }))
+            let own = call.server.map { server in group.nodeList.map { server.proxyValue(for: $0) } } ?? []
+            return .value(.array(own + ((try group.companionCall("list_nodes", or: .array([]))).arrayValue ?? [])))
         }
-        i.method("start_all_nodes") { group, _ throws(PyAcqError) in try group.startAll(); return .none }
-        i.method("stop_all_nodes") { group, _ throws(PyAcqError) in try group.stopAll(); return .none }
-        i.method("any_node_running") { group, _ throws(PyAcqError) in .value(.bool(group.nodeList.contains { $0.isRunning })) }
+        i.method("start_all_nodes") { group, _ throws(PyAcqError) in
+            try group.startAll()
+            _ = try group.companionCall("start_all_nodes", or: .null)
+            return .none
+        }
+        i.method("stop_all_nodes") { group, _ throws(PyAcqError) in
+            try group.stopAll()
+            _ = try group.companionCall("stop_all_nodes", or: .null)
+            return .none
+        }
+        i.method("any_node_running") { group, _ throws(PyAcqError) in
+            let python = try group.companionCall("any_node_running", or: .bool(false))
+            return .value(.bool(group.nodeList.contains { $0.isRunning } || python == .bool(true)))
+        }
         i.method("close") { group, call throws(PyAcqError) in
             group.closeNodes()
             call.server?.closeAfterCurrentRequest()

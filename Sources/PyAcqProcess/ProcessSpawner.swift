@@ -35,7 +35,11 @@ public final class ProcessSpawner: @unchecked Sendable {
 
     /// The Python interpreter of Python node groups: `$PYACQ_PYTHON`, else `python3` on PATH
     /// (it must import the libpyacq binding: pip-installed, or on PYTHONPATH).
-    public static var pythonExecutable: String { environmentVariable("PYACQ_PYTHON") ?? "python3" }
+    public static var pythonExecutable: String {
+        if let override = environmentVariable("PYACQ_PYTHON") { return override }
+        let onPath = (environmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map { "\($0)/python3" }
+        return onPath.first { access($0, X_OK) == 0 } ?? "python3"
+    }
 
     /// The module Python children run: libpyacq's bootstrap, serving Python objects (PROTOCOL §5.5).
     public static let pythonBootstrapModule = "libpyacq.core.rpc.bootstrap"
@@ -45,18 +49,19 @@ public final class ProcessSpawner: @unchecked Sendable {
     ///   - module: the bootstrap module (read by Python children; Swift children ignore it).
     ///   - address: the child's RPC bind address.
     ///   - logAddress: a LogServer address; the child's stdout/stderr lines are forwarded there.
-    ///   - qt: the child runs a Qt event loop and serves on its GUI thread (Python children).
+    ///   - qt: `true`: the child runs a Qt event loop and serves on its GUI thread (Python
+    ///     children); `"auto"`: it does when its interpreter has a Qt binding.
     public init(name: String, executable: String = ProcessSpawner.defaultExecutable, module: String = "pyacq.core.rpc.bootstrap",
-                address: String = "tcp://127.0.0.1:*", logAddress: String? = nil, logLevel: Int = 30, qt: Bool = false,
+                address: String = "tcp://127.0.0.1:*", logAddress: String? = nil, logLevel: Int = 30, qt: Value = .bool(false),
                 timeoutMs: Int = 10_000) throws(PyAcqError) {
         self.name = name
         let pair = try ZMQSocket(type: ZMQ_PAIR)
         try pair.setOption(ZMQ_LINGER, 1000)
         try pair.bind("tcp://127.0.0.1:*")
         let config: ValueMap = [
-            "class_name": .string(qt ? "QtRPCServer" : "RPCServer"), "args": .map(["address": .string(address)]),
+            "class_name": .string(qt == .bool(false) ? "RPCServer" : "QtRPCServer"), "args": .map(["address": .string(address)]),
             "bootstrap_addr": .string(pair.lastEndpoint), "loglevel": .int(logLevel),
-            "logaddr": logAddress.map { .string($0) } ?? .null, "qt": .bool(qt),
+            "logaddr": logAddress.map { .string($0) } ?? .null, "qt": qt,
         ]
         child = try ChildProcess(executable: executable, arguments: ["-m", module, name],
                                  pipeStdin: true, pipeStdout: logAddress != nil, pipeStderr: logAddress != nil)

@@ -393,9 +393,9 @@ def test_bad_input_raises_clear_errors():
             device.input  # no input
         with pytest.raises(KeyError):
             device.outputs["nope"]
-        with pytest.raises(libpyacq.RemoteCallError) as info:
-            group.register_node_type_from_module("mymodule", "MyNode")
-        assert info.value.type_name == "NotImplementedError"
+        with pytest.raises(libpyacq.RemoteCallError) as info:  # imported by the group's Python companion
+            group.register_node_type_from_module("no_such_module_for_test", "MyNode")
+        assert info.value.type_name == "ImportError" and "no_such_module_for_test" in str(info.value)
         device.stop()
         device.close()
         assert device.closed() is True

@@ -233,6 +233,43 @@ def test_manager_python_node_group_runs_a_custom_python_node_in_a_mixed_graph(cu
         manager.close()
 
 
+def test_swift_node_group_runs_python_node_types_in_its_python_companion(custom_module):
+    """pyacq's way: a default node group asked to register a Python node type (here the Swift
+    pyacq-nodegroup, which spawns a Python node group beside it for such types)."""
+    manager = libpyacq.create_manager("local")
+    try:
+        group = manager.create_nodegroup("default_group")
+        assert "pyacq.core.nodegroup.NodeGroup" in group._type_str  # the Swift process
+        group.register_node_type_from_module("custom_nodes_for_test", "Doubler")
+        assert "Doubler" in group.list_node_types() and "SosFilter" in group.list_node_types()
+        device = group.create_node("NumpyDeviceBuffer", name="device")
+        doubler = group.create_node("Doubler", name="doubler")
+        assert "libpyacq.nodegroup" not in doubler._type_str and doubler._rpc_addr != group._rpc_addr
+        signal = np.arange(200, dtype="float32").reshape(100, 2)
+        device.configure(nb_channel=2, sample_interval=0.001, chunksize=10, buffer=signal)
+        device.output.configure(protocol="tcp", transfermode="plaindata")
+        device.initialize()
+        doubler.configure(gain=3.0)
+        doubler.input.connect(device.output)
+        doubler.output.configure(protocol="tcp", transfermode="plaindata")
+        doubler.initialize()
+        receiver = libpyacq.InputStream()
+        receiver.connect(doubler.output)
+        assert len(group.list_nodes()) == 2
+        group.start_all_nodes()
+        assert group.any_node_running()
+        index, chunk = receiver.recv(timeout=10)
+        assert index == 10
+        np.testing.assert_array_equal(chunk, 3 * signal[:10])
+        group.stop_all_nodes()
+        assert not group.any_node_running()
+        group.remove_node(doubler)
+        assert len(group.list_nodes()) == 1
+        receiver.close()
+    finally:
+        manager.close()
+
+
 def test_python_node_group_reports_bad_input_and_keeps_serving(custom_module):
     manager = libpyacq.create_manager("local")
     try:

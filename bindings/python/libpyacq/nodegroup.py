@@ -11,6 +11,7 @@ import importlib
 import logging
 
 from .node import all_nodes, create_local_node, register_node_type
+from .core import node as _pyacq_test_nodes  # noqa: F401  (registers pyacq's _MyTestNode)
 
 __all__ = ["NodeGroup", "register_node_type_from_module"]
 
@@ -67,12 +68,13 @@ class NodeGroup:
 
     @staticmethod
     def _load_viewers():
-        """Registers the Qt viewers (once); False when the binding has none."""
+        """Registers the Qt node types (viewers, pyacq's Qt test node) once; False when the
+        binding has no viewers."""
+        importlib.import_module("libpyacq.core.node").register_qt_test_node()
         try:
             importlib.import_module("libpyacq.viewers")
         except ImportError as exc:
             logger.info("no viewers in this process: %s", exc)
-            return False
         return True
 
     def list_node_types(self):

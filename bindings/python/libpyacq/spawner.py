@@ -148,6 +148,22 @@ def _stop_children():
         spawner.stop()
 
 
+def _start_qt(qt):
+    """The child's QApplication: for qt true, for "auto" when a Qt binding imports; else None."""
+    if not qt:
+        return None
+    from .widgetnode import qt_modules
+    try:
+        _, QtWidgets = qt_modules()
+    except ImportError:
+        if qt == "auto":
+            return None
+        raise
+    qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    qapp.setQuitOnLastWindowClosed(False)
+    return qapp
+
+
 def bootstrap_child():
     """The child side (PROTOCOL §5.2): config from stdin, server up, address reported to the
     parent, then serve until closed."""
@@ -160,12 +176,6 @@ def bootstrap_child():
     config = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     name = sys.argv[1] if len(sys.argv) > 1 else None
     logging.getLogger().setLevel(int(config.get("loglevel", logging.WARNING)))
-    qapp = None
-    if config.get("qt"):
-        from .widgetnode import qt_modules
-        _, QtWidgets = qt_modules()
-        qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-        qapp.setQuitOnLastWindowClosed(False)
     if name:
         logtools.set_process_name(name)
     if config.get("logaddr"):
@@ -176,7 +186,8 @@ def bootstrap_child():
     server = None
     try:
         from .objectserver import QtRPCServer, RPCServer
-        server_class = QtRPCServer if config.get("class_name") == "QtRPCServer" else RPCServer
+        qapp = _start_qt(config.get("qt"))
+        server_class = QtRPCServer if qapp is not None else RPCServer
         server = server_class(**config.get("args", {}))
         status = {"address": server.address}
     except Exception as exc:
