@@ -482,7 +482,9 @@ PYACQ_API int pyacq_manager_add_host(pyacq_manager *manager, const char *address
 
 /* Spawns a node group process named `name` (NULL = automatic) on the host at `host_address`
  * (NULL = the manager's own machine). `options_json` (may be NULL) is passed to the Host, e.g.
- * {"executable": "/path/to/pyacq-nodegroup"}.
+ * {"executable": "/path/to/pyacq-nodegroup"}, or {"python": true, "qt": true} for a Python node
+ * group (Python node types and Qt viewers beside every Swift node type; the interpreter is
+ * $PYACQ_PYTHON or python3 on PATH, and must import the libpyacq Python binding).
  * Errors: PYACQ_ERR_BAD_PARAMS (options_json), PYACQ_ERR_CLOSED, PYACQ_ERR_TIMEOUT,
  * PYACQ_ERR_REMOTE (e.g. the process failed to start). */
 PYACQ_API int pyacq_manager_create_nodegroup(pyacq_manager *manager, const char *name, const char *host_address,
