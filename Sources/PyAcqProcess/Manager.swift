@@ -107,8 +107,8 @@ public final class Manager: RemoteObject, @unchecked Sendable {
             return .value(try m.host(at: address).wireValue)
         }
         i.method("add_host") { m, call throws(PyAcqError) in .value(try m.host(at: try call.string(0, "addr")).wireValue) }
-        i.method("list_hosts") { m, _ throws(PyAcqError) in
-            .value(.array([m.defaultHost.selfProxy] + m.lock.withLock { m.hosts.map(\.proxy.wireValue) }))
+        i.method("list_hosts") { m, _ throws(PyAcqError) in  // (as pyacq: the hosts reached by get_host, not the built-in one)
+            .value(.array(m.lock.withLock { m.hosts.map(\.proxy.wireValue) }))
         }
         i.method("create_nodegroup") { m, call throws(PyAcqError) in
             var options = call.kwargs

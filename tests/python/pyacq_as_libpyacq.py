@@ -121,7 +121,8 @@ def run_module(relative, source, timeout):
     except subprocess.TimeoutExpired as exc:
         output = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         return {"timeout": 1}, ["timed out after %d s" % timeout], output[-2000:]
-    summary = output.strip().splitlines()[-1] if output.strip() else ""
+    summaries = [line for line in output.splitlines() if _COUNT.search(line) and " in " in line]
+    summary = summaries[-1] if summaries else ""  # (a test's threads may print after pytest's summary)
     counts = {kind.rstrip("s") if kind == "errors" else kind: int(n) for n, kind in _COUNT.findall(summary)}
     reasons = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
     return counts, reasons, output[-3000:]

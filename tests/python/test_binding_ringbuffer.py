@@ -78,7 +78,7 @@ def test_views_alias_the_ring_memory():
     ring = libpyacq.RingBuffer((8, 2), "int32", double=True)
     ring.new_chunk(np.zeros((8, 2), "int32"))
     view = ring.get_data(4, 8)
-    assert not view.flags.owndata and not view.flags.writeable
+    assert not view.flags.owndata and view.flags.writeable  # the creator's ring: writable, as pyacq's
     assert pointer(ring.get_data(4, 8)) == pointer(view)
     assert np.shares_memory(view, ring[:]) and np.shares_memory(ring[-1], ring[4:8])
     ring.new_chunk(np.full((8, 2), 5, "int32"))  # recycles every row: the old view sees it

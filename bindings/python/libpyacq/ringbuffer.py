@@ -21,8 +21,9 @@ class RingBuffer(HandleOwner):
     ``shmem=True`` puts the ring in a new shared-memory segment named by ``shm_id``; another
     process opens it read-only with ``RingBuffer(shape, dtype, double, shmem=shm_id)``.
     ``double=True`` stores every sample twice so any window of up to ``shape[0]`` samples is one
-    contiguous view. Reads (get_data, ``buf[...]``) return **read-only zero-copy views** into the
-    ring whenever the memory allows; they stay valid (the memory is kept alive) as long as the
+    contiguous view. Reads (get_data, ``buf[...]``) return **zero-copy views** into the ring
+    whenever the memory allows (writable for a ring you created, as in pyacq; read-only for an
+    input's ring or another process's shared ring); they stay valid (the memory is kept alive) as long as the
     array exists, but the writer recycles the rows of samples older than ``index() - size``:
     use ``read()`` or ``copy=True`` for a copy that is checked against such overwrites.
     """
@@ -46,6 +47,8 @@ class RingBuffer(HandleOwner):
         check(lib.pyacq_ringbuffer_create(ctypes.byref(handle), to_json(options, "ring buffer options")),
               "RingBuffer")
         self._setup(HandleKeeper(handle, lib.pyacq_ringbuffer_destroy), dtype)
+        # A ring the caller made and may write returns writable views, as pyacq's does.
+        self._writable_views = not isinstance(shmem, str)
         # pyacq's attribute: the order of the axes in memory, outermost first
         self.axisorder = np.arange(len(shape)) if axisorder is None else np.array(options["axisorder"])
 
@@ -54,6 +57,7 @@ class RingBuffer(HandleOwner):
         """Wraps a handle owned by the caller (e.g. from pyacq_input_buffer)."""
         self = cls.__new__(cls)
         self._setup(HandleKeeper(handle, lib.pyacq_ringbuffer_destroy), dtype)
+        self._writable_views = False  # an input's ring: written by the stream only
         self.axisorder = None
         return self
 
@@ -117,9 +121,10 @@ class RingBuffer(HandleOwner):
         first, second = _capi.pyacq_view(), _capi.pyacq_view()
         check(lib.pyacq_ringbuffer_get_data(keeper.handle, int(start), int(stop), ctypes.byref(first),
                                             ctypes.byref(second)))
-        a = borrowed_array(first, self.dtype, keeper)
+        readonly = not self._writable_views
+        a = borrowed_array(first, self.dtype, keeper, readonly)
         if second.ndim and second.shape[0] > 0:
-            return a, borrowed_array(second, self.dtype, keeper)
+            return a, borrowed_array(second, self.dtype, keeper, readonly)
         return a, None
 
     def get_data(self, start, stop, copy=False, join=True):

@@ -125,8 +125,10 @@ class ProcessSpawner:
             return
         try:
             self.client.close_server()
-        except Exception as exc:  # an unresponsive child is killed below
-            logger.warning("closing %r politely failed: %s", self.name, exc)
+        except Exception as exc:  # unreachable (or our client is gone at exit): no polite way left
+            logger.info("closing %r politely failed (%s): killing it", self.name, exc)
+            self.kill()
+            return
         if self.wait(10) is None:
             self.kill()
 
