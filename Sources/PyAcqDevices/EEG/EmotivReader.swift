@@ -57,31 +57,41 @@ public final class EmotivReader: @unchecked Sendable {
         var filled = 0
         while keepGoing() {
             var rows = EmotivRows()
-            var ended: String?
-            switch source.read(into: buffer + filled, capacity: capacity - filled, timeoutMs: 100) {
-            case .bytes(let n): filled += n
-            case .idle: continue
-            case .failed(let message): status.error(message); continue
-            case .ended(let message): ended = message
+            let result = source.read(into: buffer + filled, capacity: capacity - filled, timeoutMs: 100)
+            if case .bytes(let n) = result {
+                filled += n
+                var offset = 0
+                while filled - offset >= Emotiv.reportSize {
+                    _ = cipher.apply(buffer + offset, plain, count: Emotiv.reportSize)
+                    accept(Array(UnsafeBufferPointer(start: plain, count: Emotiv.reportSize)), into: &rows)
+                    offset += Emotiv.reportSize
+                }
+                if offset > 0 {
+                    memmove(buffer, buffer + offset, filled - offset)
+                    filled -= offset
+                }
+            } else {
+                // The stream paused: no next report will confirm a jump, decide now.
+                settleJump(into: &rows)
             }
-            var offset = 0
-            while filled - offset >= Emotiv.reportSize {
-                _ = cipher.apply(buffer + offset, plain, count: Emotiv.reportSize)
-                accept(Array(UnsafeBufferPointer(start: plain, count: Emotiv.reportSize)), into: &rows)
-                offset += Emotiv.reportSize
-            }
-            if offset > 0 {
-                memmove(buffer, buffer + offset, filled - offset)
-                filled -= offset
-            }
-            if ended != nil { settleJump(into: &rows) }
-            do throws(PyAcqError) { try send(rows) } catch { status.error(error.message) }
-            // Reported after what came before it is sent, so nothing received is lost.
-            if let ended {
-                status.error(ended)
+            deliver(rows)
+            switch result {
+            case .bytes, .idle: break
+            case .failed(let message): status.error(message)
+            case .ended(let message):
+                // Reported after what came before it is sent, so nothing received is lost.
+                status.error(message)
                 return
             }
         }
+        var rows = EmotivRows()
+        settleJump(into: &rows)
+        deliver(rows)
+    }
+
+    private func deliver(_ rows: EmotivRows) {
+        guard rows.count > 0 else { return }
+        do throws(PyAcqError) { try send(rows) } catch { status.error(error.message) }
     }
 
     /// Sends trusted reports; holds back the first ones until 4 consecutive counters prove the key.
@@ -119,7 +129,7 @@ public final class EmotivReader: @unchecked Sendable {
         unverified = []
     }
 
-    /// The source ended with a jumped report unconfirmed: keep it if the jump is a plausible loss.
+    /// No report came to confirm a jump: keep the jumped report if the jump is a plausible loss.
     private func settleJump(into rows: inout EmotivRows) {
         guard let held = jumped, let last = lastCounter else { return }
         jumped = nil
