@@ -27,13 +27,15 @@ let package = Package(
         .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ"]),
         // OpenSSL's libcrypto: AES-128 for the Emotiv EPOC reports.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libusb: the Emotiv EPOC dongle opened by vendor/product id (no hidraw node needed).
+        .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         // PortAudio (audio devices) and FFmpeg's libraries (cameras, files, video encoding).
         .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
         .systemLibrary(name: "CLibAV", pkgConfig: "libavformat", providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavdevice-dev", "libswscale-dev"])]),
         // libjack: PortAudio does not report a JACK client that disappears; the audio node watches it.
         .systemLibrary(name: "CJack", pkgConfig: "jack", providers: [.apt(["libjack-jackd2-dev"])]),
         // Device drivers and their simulators (EEG amplifiers, audio, video).
-        .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes", "COpenSSL", "CPortAudio", "CLibAV", "CJack"]),
+        .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes", "COpenSSL", "CLibUSB", "CPortAudio", "CLibAV", "CJack"]),
         .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "PyAcqDevices", "CZeroMQ", "CPyAcqSupport"]),
         .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "PyAcqDevices", "CPyAcqHeader", "CPyAcqSupport"]),
         .executableTarget(name: "pyacq-nodegroup", dependencies: ["PyAcqProcess"]),
@@ -49,7 +51,7 @@ let package = Package(
         .target(name: "PyAcqTestSupport", dependencies: ["PyAcqCore", "CZeroMQ"], path: "Tests/PyAcqTestSupport"),
         .testTarget(name: "PyAcqCoreTests", dependencies: ["PyAcqCore", "PyAcqTestSupport", "CZeroMQ"]),
         .testTarget(name: "PyAcqRPCTests", dependencies: ["PyAcqRPC", "PyAcqCore", "PyAcqTestSupport", "CZeroMQ"]),
-        .testTarget(name: "PyAcqDevicesTests", dependencies: ["PyAcqDevices", "PyAcqProcess", "PyAcqNodes", "PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
+        .testTarget(name: "PyAcqDevicesTests", dependencies: ["PyAcqDevices", "PyAcqProcess", "PyAcqNodes", "PyAcqRPC", "PyAcqCore", "PyAcqTestSupport", "CLibUSB"]),
         .testTarget(name: "PyAcqProcessTests", dependencies: ["PyAcqProcess", "PyAcqNodes", "PyAcqRPC", "PyAcqCore", "PyAcqTestSupport"]),
     ]
 )

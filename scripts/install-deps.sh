@@ -6,6 +6,8 @@ set -euo pipefail
 APT_PACKAGES=(libzmq3-dev libmsgpack-dev libblosc-dev pkg-config cmake gcc make iproute2 procps)
 # EEG devices: libcrypto (AES for the Emotiv EPOC).
 APT_PACKAGES+=(libssl-dev)
+# Emotiv EPOC over USB: libusb finds and reads the dongle by vendor/product id (no hidraw node needed).
+APT_PACKAGES+=(libusb-1.0-0-dev)
 # Audio and video devices: PortAudio, FFmpeg's libraries, and the JACK server the tests start.
 APT_PACKAGES+=(portaudio19-dev libjack-jackd2-dev libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev ffmpeg jackd2)
 PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)

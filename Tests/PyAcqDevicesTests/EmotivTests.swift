@@ -27,8 +27,8 @@ import Glibc
 
 /// The Emotiv node in a spawned NodeGroup reads encrypted reports from a simulator's FIFO.
 @Suite(.serialized) struct EmotivTests {
-    static func start(_ fixture: GraphFixture, path: String, serial: String) throws -> ObjectProxy {
-        let group = try fixture.nodeGroup("eeg")
+    static func start(_ fixture: GraphFixture, path: String, serial: String, group: ObjectProxy? = nil) throws -> ObjectProxy {
+        let group = try group ?? fixture.nodeGroup("eeg")
         let node = try #require(try group.attribute("create_node").invoke([.string("Emotiv")], ["name": .string("epoc")]).proxy)
         try node.call("configure", ["device_handle": .string(path), "serial": .string(serial)])
         for output in ["signals", "impedances", "gyro"] { _ = try node.outputStream(output).attribute("configure").invoke([], ["protocol": .string("tcp")]) }
@@ -49,34 +49,10 @@ import Glibc
         let signals = try node.subscribe("signals"), impedances = try node.subscribe("impedances"), gyro = try node.subscribe("gyro")
         try node.call("start")
         let reports = 300
-        var got: [Int: (sig: [Int16], imp: [Float], gyro: [Int16])] = [:]
-        var index = 0
-        while index < reports {
-            let s = try signals.receive(timeoutMs: 10_000), i = try impedances.receive(timeoutMs: 10_000), g = try gyro.receive(timeoutMs: 10_000)
-            #expect(s.index == i.index && s.index == g.index && s.index - s.rows >= index)
-            let sv = try #require(s.data).toNDArray().values(as: Int16.self), iv = try #require(i.data).toNDArray().values(as: Float.self)
-            let gv = try #require(g.data).toNDArray().values(as: Int16.self)
-            for r in 0..<s.rows {
-                got[s.index - s.rows + r] = (Array(sv[(r * 14)..<(r * 14 + 14)]), Array(iv[(r * 14)..<(r * 14 + 14)]), Array(gv[(r * 2)..<(r * 2 + 2)]))
-            }
-            index = s.index
-        }
+        let got = try EmotivRows.collect(signals: signals, impedances: impedances, gyro: gyro, until: reports)
         // Reports never sent leave holes in the index; everything else is exact.
         let dropped = (0..<reports).filter { $0 % 97 == 96 }
-        #expect(Set(0..<reports).subtracting(got.keys) == Set(dropped))
-        var held = [Float](repeating: 0, count: 14)
-        for k in 0..<reports {
-            if let channel = Emotiv.qualityChannel(counter: Int(EmotivTestSignal.counter(report: k))), !dropped.contains(k) {
-                held[channel] = Float(EmotivTestSignal.quality(report: k)) / 540
-            }
-            guard let row = got[k] else { continue }
-            let expected = (0..<14).map { Int16(EmotivTestSignal.level(report: k, channel: $0)) }
-            let (gx, gy) = EmotivTestSignal.gyro(report: k)
-            guard row.sig == expected, row.imp == held, row.gyro == [Int16(gx) - 106, Int16(gy) - 105] else {
-                Issue.record("report \(k): \(row) expected \(expected) \(held)")
-                break
-            }
-        }
+        EmotivRows.check(got, reports: reports, missing: Set(dropped))
         #expect(try node.value("key_verified") == .bool(true))
         #expect(try node.value("reports_dropped") == .int(dropped.count))
         try node.call("stop")
@@ -131,6 +107,47 @@ import Glibc
         }
         #expect { try node.configure(["device_handle": .string("/tmp/x"), "serial": .string("SN")]) } throws: {
             ($0 as? PyAcqError)?.message.contains("too short") == true
+        }
+    }
+}
+
+/// Rows of the three Emotiv outputs by sample index, checked against the simulator's signal.
+enum EmotivRows {
+    typealias Row = (sig: [Int16], imp: [Float], gyro: [Int16])
+
+    /// Receives from the three outputs until index `reports` is reached.
+    static func collect(signals: InputStream, impedances: InputStream, gyro: InputStream, until reports: Int) throws -> [Int: Row] {
+        var got: [Int: Row] = [:]
+        var index = 0
+        while index < reports {
+            let s = try signals.receive(timeoutMs: 10_000), i = try impedances.receive(timeoutMs: 10_000), g = try gyro.receive(timeoutMs: 10_000)
+            #expect(s.index == i.index && s.index == g.index && s.index - s.rows >= index)
+            let sv = try #require(s.data).toNDArray().values(as: Int16.self), iv = try #require(i.data).toNDArray().values(as: Float.self)
+            let gv = try #require(g.data).toNDArray().values(as: Int16.self)
+            for r in 0..<s.rows {
+                got[s.index - s.rows + r] = (Array(sv[(r * 14)..<(r * 14 + 14)]), Array(iv[(r * 14)..<(r * 14 + 14)]), Array(gv[(r * 2)..<(r * 2 + 2)]))
+            }
+            index = s.index
+        }
+        return got
+    }
+
+    /// Every report below `reports` is present and exact (14 levels, held contact qualities,
+    /// gyro) except the `missing` ones, which leave holes.
+    static func check(_ got: [Int: Row], reports: Int, missing: Set<Int>) {
+        #expect(Set(0..<reports).subtracting(got.keys) == missing)
+        var held = [Float](repeating: 0, count: 14)
+        for k in 0..<reports {
+            if let channel = Emotiv.qualityChannel(counter: Int(EmotivTestSignal.counter(report: k))), !missing.contains(k) {
+                held[channel] = Float(EmotivTestSignal.quality(report: k)) / 540
+            }
+            guard let row = got[k] else { continue }
+            let expected = (0..<14).map { Int16(EmotivTestSignal.level(report: k, channel: $0)) }
+            let (gx, gy) = EmotivTestSignal.gyro(report: k)
+            guard row.sig == expected, row.imp == held, row.gyro == [Int16(gx) - 106, Int16(gy) - 105] else {
+                Issue.record("report \(k): \(row) expected \(expected) \(held)")
+                return
+            }
         }
     }
 }

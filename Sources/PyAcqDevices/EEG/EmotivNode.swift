@@ -4,13 +4,19 @@ import Glibc
 import PyAcqCore
 import Synchronization
 
-/// Emotiv EPOC (consumer dongle) through its hidraw device, or any file or FIFO giving the
-/// same 32-byte reports (PROTOCOL §14.4). `configure(device_handle='/dev/hidraw0',
-/// serial=None)`: the serial (the AES key) is read from sysfs for a hidraw device unless given.
-/// Outputs `signals` (14 × int16 14-bit levels), `impedances` (contact quality / 540, each
-/// held until its sensor's next report) and `gyro` (X, Y), one row per report, 128 Hz. Reports
-/// are only trusted once their counters count (4 in a row): with a wrong serial nothing is sent
-/// and an error says so. Counter jumps (lost reports) are counted and skipped in the index.
+/// Emotiv EPOC (consumer dongle, PROTOCOL §14.4). `configure(device_handle='/dev/hidraw0',
+/// serial=None)`, where `device_handle` is, as in pyacq, a hidraw device (or any file or FIFO giving
+/// the same 32-byte reports, like `pyacq simulate emotiv`), or the dongle itself over libusb:
+/// `'usb'` (the first EPOC dongle: 1234:ed02 or 21a1:0001), `'usb:1234:ed02'` (vendor:product, hex),
+/// `'usb:3/5'` (bus/device numbers as lsusb prints them). The serial (the AES key) is read from
+/// sysfs for a hidraw device, from the USB serial-number descriptor over libusb, unless given;
+/// over libusb a given serial also picks the dongle among several. Outputs `signals` (14 × int16
+/// 14-bit levels), `impedances` (contact quality / 540, each held until its sensor's next report)
+/// and `gyro` (X, Y), one row per report, 128 Hz. Reports are only trusted once their counters
+/// count (4 in a row): with a wrong serial nothing is sent and an error says so. Counter jumps
+/// (lost reports) are counted and skipped in the index; a report that does not decrypt is counted
+/// in `reports_undecodable` and skipped. A dongle unplugged mid-run ends the reading with an error
+/// naming it; what was received is kept.
 public final class EmotivNode: Node, @unchecked Sendable {
     public override class var typeName: String { "Emotiv" }
     public override class var outputSpecs: [(String, ValueMap)] {
@@ -24,17 +30,31 @@ public final class EmotivNode: Node, @unchecked Sendable {
 
     public private(set) var devicePath = "/dev/hidraw0"
     public private(set) var serial = ""
+    /// Set when `device_handle` selects the dongle over libusb.
+    public private(set) var usb: EmotivUSBSelector?
     private var key: [UInt8] = []
     private var thread: PosixThread?
     private let running = Atomic<Bool>(false)
-    private let status = DeviceStatus(source: "Emotiv", counters: ["reports", "reports_dropped", "reports_undecodable", "errors"], flags: ["key_verified"])
+    private let status = DeviceStatus(source: "Emotiv", counters: EmotivReader.counterNames, flags: ["key_verified"])
 
     public override func didConfigure(_ kwargs: ValueMap) throws(PyAcqError) {
         if let unknown = kwargs.keys.first(where: { $0 != "device_handle" && $0 != "serial" }) {
             throw PyAcqError(.badParams, "Emotiv.configure() got an unexpected keyword '\(unknown)'", exceptionType: "TypeError")
         }
         devicePath = kwargs["device_handle"]?.stringValue ?? "/dev/hidraw0"
-        if let given = kwargs["serial"]?.stringValue {
+        let given = kwargs["serial"]?.stringValue
+        usb = try EmotivUSBSelector.parse(devicePath)
+        if var selector = usb {
+            // Looked up now so a missing dongle is reported by configure(), as a missing hidraw is.
+            selector.serial = given
+            usb = selector
+            let dongle = try LibUSBDongle(selector, claim: false)
+            serial = given ?? dongle.serial
+            dongle.close()
+            guard !serial.isEmpty else {
+                throw PyAcqError(.badParams, "the Emotiv dongle \(dongle.description) has no serial-number descriptor; pass serial='<the dongle serial>' to configure()", exceptionType: "ValueError")
+            }
+        } else if let given {
             serial = given
         } else {
             serial = try Self.sysfsSerial(devicePath)
@@ -82,16 +102,22 @@ public final class EmotivNode: Node, @unchecked Sendable {
     }
 
     public override func didStart() throws(PyAcqError) {
-        let fd = open(devicePath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw PyAcqError(.io, "cannot open Emotiv device \(devicePath): \(errorText())", exceptionType: "OSError") }
-        let reader = EmotivReader(fd: fd, path: devicePath, serial: serial, cipher: try AES128ECB(key: key),
-                                  outputs: (try output(named: "signals"), try output(named: "impedances"), try output(named: "gyro")),
-                                  status: status)
+        let outputs = EmotivReader.Outputs(signals: try output(named: "signals"), impedances: try output(named: "impedances"), gyro: try output(named: "gyro"))
+        let cipher = try AES128ECB(key: key)
+        let source: any EmotivReportSource, sourceName: String
+        if let usb {
+            let dongle = try LibUSBDongle(usb, claim: true)
+            source = EmotivUSBReportSource(endpoint: dongle, dongle: dongle.description)
+            sourceName = "the Emotiv dongle \(dongle.description)"
+        } else {
+            source = try EmotivFileSource(path: devicePath)
+            sourceName = devicePath
+        }
+        let reader = EmotivReader(source: source, sourceName: sourceName, serial: serial, cipher: cipher, outputs: outputs, status: status)
         status.reset()
         running.store(true, ordering: .releasing)
         thread = PosixThread(name: "\(name)-emotiv") { [self] in
             reader.run(while: { running.load(ordering: .acquiring) })
-            Glibc.close(fd)
         }
     }
 
@@ -100,138 +126,6 @@ public final class EmotivNode: Node, @unchecked Sendable {
         thread?.join()
         thread = nil
     }
-}
-
-/// One start…stop of an Emotiv node: reads reports, checks the key, decodes, sends rows.
-final class EmotivReader: @unchecked Sendable {
-    let fd: Int32, path: String, serial: String, cipher: AES128ECB
-    let outputs: (signals: OutputStream, impedances: OutputStream, gyro: OutputStream)
-    let status: DeviceStatus
-    private var impedance = [Float](repeating: 0, count: 14)
-    /// Decrypted reports waiting for the key to prove right.
-    private var unverified: [[UInt8]] = []
-    private var verified = false
-    private var lastCounter: Int?
-    private var index = 0
-    private var undecodableReported = false
-
-    init(fd: Int32, path: String, serial: String, cipher: AES128ECB,
-         outputs: (signals: OutputStream, impedances: OutputStream, gyro: OutputStream), status: DeviceStatus) {
-        self.fd = fd; self.path = path; self.serial = serial; self.cipher = cipher; self.outputs = outputs; self.status = status
-    }
-
-    /// Counters run 0…127 then a battery report (≥ 128): a cycle of 129 positions.
-    static func position(_ counter: UInt8) -> Int { counter >= 128 ? 128 : Int(counter) }
-
-    func run(while keepGoing: () -> Bool) {
-        let capacity = 4096
-        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-        let plain = UnsafeMutablePointer<UInt8>.allocate(capacity: Emotiv.reportSize)
-        defer { buffer.deallocate(); plain.deallocate() }
-        var filled = 0
-        var everRead = false
-        var reported = false
-        while keepGoing() {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 100) > 0 else { continue }
-            let n = read(fd, buffer + filled, capacity - filled)
-            if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
-            if n <= 0 {
-                // A FIFO without a writer yet reads as end of file: only vanishing after data counts.
-                if everRead && !reported {
-                    status.error("Emotiv device \(path) vanished (\(n < 0 ? errorText() : "end of data")); is the dongle unplugged?")
-                    reported = true
-                }
-                napSeconds(0.05)
-                continue
-            }
-            everRead = true
-            // hidraw may hand a report with its report-id byte in front.
-            if filled == 0 && n == Emotiv.reportSize + 1 {
-                memmove(buffer, buffer + 1, Emotiv.reportSize)
-                filled = Emotiv.reportSize
-            } else {
-                filled += n
-            }
-            var rows = EmotivRows()
-            var offset = 0
-            while filled - offset >= Emotiv.reportSize {
-                _ = cipher.apply(buffer + offset, plain, count: Emotiv.reportSize)
-                accept(Array(UnsafeBufferPointer(start: plain, count: Emotiv.reportSize)), into: &rows)
-                offset += Emotiv.reportSize
-            }
-            if offset > 0 {
-                memmove(buffer, buffer + offset, filled - offset)
-                filled -= offset
-            }
-            do throws(PyAcqError) { try send(rows) } catch { status.error(error.message) }
-        }
-    }
-
-    /// Sends trusted reports; holds back the first ones until 4 consecutive counters prove the key.
-    private func accept(_ plain: [UInt8], into rows: inout EmotivRows) {
-        status.add("reports")
-        let counter = Self.position(plain[0])
-        if verified {
-            if let last = lastCounter {
-                let missing = (counter - last - 1 + 129) % 129
-                if missing > 0 { rows.gaps.append((rows.count, missing)); status.add("reports_dropped", missing) }
-            }
-            lastCounter = counter
-            decode(plain, into: &rows)
-            return
-        }
-        if let previous = unverified.last, (Self.position(previous[0]) + 1) % 129 != counter {
-            status.add("reports_undecodable", unverified.count)
-            unverified = []
-            if status.count("reports_undecodable") >= 32 && !undecodableReported {
-                undecodableReported = true
-                status.error("reports from \(path) do not decrypt with the key of serial '\(serial)' (their counter does not count); is it the serial of this dongle?")
-            }
-        }
-        unverified.append(plain)
-        guard unverified.count >= 4 else { return }
-        verified = true
-        status.set("key_verified", true)
-        for report in unverified { decode(report, into: &rows) }
-        lastCounter = Self.position(unverified[unverified.count - 1][0])
-        unverified = []
-    }
-
-    private func decode(_ plain: [UInt8], into rows: inout EmotivRows) {
-        plain.withUnsafeBufferPointer { p in
-            guard let data = p.baseAddress else { return }
-            if let channel = Emotiv.qualityChannel(counter: Int(plain[0])) {
-                impedance[channel] = Float(Emotiv.level(data, Emotiv.qualityBits)) / 540
-            }
-            for bits in Emotiv.channelBits { rows.signals.append(Int16(Emotiv.level(data, bits))) }
-        }
-        rows.impedances += impedance
-        rows.gyro += [Int16(plain[29]) - 106, Int16(plain[30]) - 105]
-    }
-
-    private func send(_ rows: EmotivRows) throws(PyAcqError) {
-        var start = 0
-        for gap in rows.gaps + [(row: rows.count, missing: 0)] {
-            if gap.row > start {
-                let count = gap.row - start
-                index += count
-                try outputs.signals.send(NDArray(dtype: .int16, shape: [count, 14], values: Array(rows.signals[(start * 14)..<(gap.row * 14)])).view, index: index)
-                try outputs.impedances.send(NDArray(dtype: .float32, shape: [count, 14], values: Array(rows.impedances[(start * 14)..<(gap.row * 14)])).view, index: index)
-                try outputs.gyro.send(NDArray(dtype: .int16, shape: [count, 2], values: Array(rows.gyro[(start * 2)..<(gap.row * 2)])).view, index: index)
-            }
-            index += gap.missing
-            start = gap.row
-        }
-    }
-}
-
-struct EmotivRows {
-    var signals: [Int16] = []
-    var impedances: [Float] = []
-    var gyro: [Int16] = []
-    var gaps: [(row: Int, missing: Int)] = []
-    var count: Int { gyro.count / 2 }
 }
 
 extension String {

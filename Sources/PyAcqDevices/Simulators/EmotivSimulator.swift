@@ -35,18 +35,32 @@ public struct EmotivSimulatorOptions: Sendable {
     public init() {}
 }
 
+/// The reports a dongle with serial `serial` sends: `EmotivTestSignal` encrypted with its key.
+/// The FIFO simulator writes them; tests feed them to the USB transport's endpoint stand-in.
+public final class EmotivReportGenerator: @unchecked Sendable {
+    private let cipher: AES128ECB
+
+    public init(serial: String) throws(PyAcqError) {
+        guard let key = Emotiv.key(serial: serial) else {
+            throw PyAcqError(.badParams, "serial '\(serial)' is too short (≥ 4 characters)", exceptionType: "ValueError")
+        }
+        cipher = try AES128ECB(key: key, encrypt: true)
+    }
+
+    public func encrypted(report k: Int) -> [UInt8] {
+        cipher.apply(EmotivTestSignal.plaintext(report: k)) ?? []
+    }
+}
+
 /// An EPOC dongle stand-in: encrypted reports on a FIFO, streamed to each reader that opens it.
 public final class EmotivSimulator: @unchecked Sendable {
     public let options: EmotivSimulatorOptions
     public let path: String
-    private let cipher: AES128ECB
+    private let reports: EmotivReportGenerator
     private let onEvent: @Sendable (String) -> Void
 
     public init(options: EmotivSimulatorOptions, path: String, onEvent: @escaping @Sendable (String) -> Void = { _ in }) throws(PyAcqError) {
-        guard let key = Emotiv.key(serial: options.serial) else {
-            throw PyAcqError(.badParams, "serial '\(options.serial)' is too short (≥ 4 characters)", exceptionType: "ValueError")
-        }
-        cipher = try AES128ECB(key: key, encrypt: true)
+        reports = try EmotivReportGenerator(serial: options.serial)
         self.options = options
         self.path = path
         self.onEvent = onEvent
@@ -55,10 +69,6 @@ public final class EmotivSimulator: @unchecked Sendable {
     }
 
     deinit { unlink(path) }
-
-    public func encrypted(report k: Int) -> [UInt8] {
-        cipher.apply(EmotivTestSignal.plaintext(report: k)) ?? []
-    }
 
     /// Serves readers one after the other, forever.
     public func run() {
@@ -76,7 +86,7 @@ public final class EmotivSimulator: @unchecked Sendable {
                     if wait > 0 { napSeconds(wait) }
                 }
                 if options.dropEvery == 0 || k % options.dropEvery != options.dropEvery - 1 {
-                    let report = encrypted(report: k)
+                    let report = reports.encrypted(report: k)
                     let n = report.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
                     if n != report.count { break }
                 }
