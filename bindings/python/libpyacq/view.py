@@ -65,15 +65,17 @@ def resolve_stream(args):
     from .rpc import RPCClient
     client = RPCClient(args[0], timeout=10.0)
     node = _find_node(client, args[1])
-    outputs = _value(node.outputs)
-    names = list(outputs.keys()) if isinstance(outputs, dict) else []
+    outputs = node.outputs
+    if not hasattr(outputs, "keys") or hasattr(outputs, "_get_value"):
+        outputs = _value(outputs)   # an original pyacq node: its outputs dict by value
+    names = [str(k) for k in outputs.keys()]
     if len(args) == 3:
         if args[2] not in names:
             raise SystemExit("node %r has no output %r (outputs: %s)" % (args[1], args[2], ", ".join(names)))
-        return node.outputs[args[2]]
+        return outputs[args[2]]
     if len(names) != 1:
         raise SystemExit("node %r has %d outputs (%s): name one" % (args[1], len(names), ", ".join(names)))
-    return node.outputs[names[0]]
+    return outputs[names[0]]
 
 
 def viewer_for(params):

@@ -91,6 +91,9 @@ def make_params(default_params, default_by_channel_params, channel_names):
             [dict(p) for p in default_by_channel_params]
         groups.append({"name": "ch{}".format(i), "type": "group", "children": children})
     by_channel = pg.parametertree.Parameter.create(name="AnalogSignals", type="group", children=groups)
+    for i, group in enumerate(by_channel.children()):
+        # Earlier pyacq named the groups 'Signal<i>' (its examples still do): accepted for lookups.
+        by_channel.names.setdefault("Signal{}".format(i), group)
     params = pg.parametertree.Parameter.create(name="Global options", type="group",
                                                children=[dict(p) for p in default_params])
     all_params = pg.parametertree.Parameter.create(name="all param", type="group", children=[params, by_channel])

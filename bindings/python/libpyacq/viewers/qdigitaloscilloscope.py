@@ -57,6 +57,8 @@ class QDigitalOscilloscope(BaseOscilloscope):
             label = pg.TextItem(self.channel_names[c], color="#FFFFFF", anchor=(0, 0.5))
             self.plot.addItem(label)
             self.channel_labels.append(label)
+        with self.all_params.treeChangeBlocker():  # one row per bit in view
+            self.params["ylim_min"], self.params["ylim_max"] = -0.5, self.nb_channel + 0.5
         self.reset_curves_data()
 
     def auto_scale(self, spacing_factor=None):
