@@ -3,6 +3,8 @@ grabbed image (the pixel rows of the trace), scan vs scroll layout, gain / offse
 auto scale, decimation, one plot per channel, bits of a digital stream, and sweeps aligned on
 the trigger. Screenshots: build/screenshots/."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,19 @@ def sine_signals(n, nb_channel=2):
     if nb_channel > 1:
         data[:, 1] = 0.5 * np.sin(2 * np.pi * 2 * FREQ * t)
     return data
+
+
+@contextlib.contextmanager
+def running(cls, out, size=(800, 400), **configure):
+    """A started viewer `cls` on the source `out`; both closed afterwards."""
+    try:
+        viewer = started(cls, out, size, **configure)
+        try:
+            yield viewer, out
+        finally:
+            viewer.close()
+    finally:
+        out.close()
 
 
 def started(cls, out, size=(800, 400), **configure):
@@ -51,9 +66,7 @@ def fed(viewer, out, data):
 
 
 def test_oscilloscope_draws_the_sine_peak_to_peak(app):
-    out = vs.source(2, SR)
-    viewer = started(QOscilloscope, out, with_user_dialog=True)
-    try:
+    with running(QOscilloscope, vs.source(2, SR), with_user_dialog=True) as (viewer, out):
         viewer.params["xsize"] = 2.
         viewer.params["ylim_min"], viewer.params["ylim_max"] = -5., 5.
         viewer.by_channel_params["ch1", "visible"] = False
@@ -75,16 +88,10 @@ def test_oscilloscope_draws_the_sine_peak_to_peak(app):
         rows, red = vs.rows_with_color(rgb), vs.rows_with_color(rgb, (255, 0, 0), tolerance=10)
         assert len(red) >= 2 and red.max() - red.min() > 100
         assert abs(rows.min() - red.min()) <= 2 and abs(rows.max() - red.max()) <= 2
-    finally:
-        viewer.stop()
-        viewer.close()
-        out.close()
 
 
 def test_scroll_mode_gain_offset_and_visible(app):
-    out = vs.source(2, SR)
-    viewer = started(QOscilloscope, out, with_user_dialog=False)
-    try:
+    with running(QOscilloscope, vs.source(2, SR), with_user_dialog=False) as (viewer, out):
         viewer.params["xsize"] = 2.
         viewer.params["mode"] = "scroll"
         viewer.by_channel_params["ch0", "gain"] = 2.
@@ -100,9 +107,6 @@ def test_scroll_mode_gain_offset_and_visible(app):
         assert viewer.params["ylim_min"] == -0.5 and viewer.params["ylim_max"] == 0.5
         assert abs(np.median(viewer.curves_data[0])) < 0.1 and np.ptp(viewer.curves_data[0]) < 1.
         vs.save(viewer, "qoscilloscope_scroll_by_channel")
-    finally:
-        viewer.close()
-        out.close()
 
 
 def test_decimation_methods():
@@ -116,9 +120,7 @@ def test_decimation_methods():
 
 
 def test_auto_decimate_keeps_the_envelope(app):
-    out = vs.source(1, 30000.)
-    viewer = started(QOscilloscope, out, with_user_dialog=False)
-    try:
+    with running(QOscilloscope, vs.source(1, 30000.), with_user_dialog=False) as (viewer, out):
         viewer.params["decimation_method"] = "min_max"
         viewer.params["xsize"] = 1.
         assert viewer.params["decimate"] == 30000 // 4000
@@ -127,15 +129,10 @@ def test_auto_decimate_keeps_the_envelope(app):
         fed(viewer, out, data)
         assert len(viewer.curves_data[0]) == viewer.small_size <= 4000 * 1.1  # about AUTO_DECIMATE_POINTS
         assert np.ptp(viewer.curves_data[0]) == pytest.approx(2 * AMPLITUDE, rel=1e-3)
-    finally:
-        viewer.close()
-        out.close()
 
 
 def test_multiplot_one_plot_per_channel(app):
-    out = vs.source(2, SR)
-    viewer = started(QOscilloscopeMultiPlot, out, with_user_dialog=True)
-    try:
+    with running(QOscilloscopeMultiPlot, vs.source(2, SR), with_user_dialog=True) as (viewer, out):
         viewer.params["xsize"] = 2.
         fed(viewer, out, sine_signals(3000))
         assert np.ptp(viewer.curves_data[0]) == pytest.approx(2 * AMPLITUDE, rel=1e-3)
@@ -146,15 +143,10 @@ def test_multiplot_one_plot_per_channel(app):
         viewer.by_channel_params["ch1", "visible"] = False
         assert viewer.plots[1] is None and viewer.plots[0] is not None
         vs.save(viewer, "qoscilloscopemultiplot")
-    finally:
-        viewer.close()
-        out.close()
 
 
 def test_digital_oscilloscope_shows_each_bit(app):
-    out = vs.source(1, SR, dtype="uint8")
-    viewer = started(QDigitalOscilloscope, out, with_user_dialog=False)
-    try:
+    with running(QDigitalOscilloscope, vs.source(1, SR, dtype="uint8"), with_user_dialog=False) as (viewer, out):
         viewer.params["xsize"] = 1.
         viewer.params["mode"] = "scroll"
         assert viewer.nb_channel == 8
@@ -164,15 +156,10 @@ def test_digital_oscilloscope_shows_each_bit(app):
             expected = (counter[:, 0] >> bit) & 1
             assert np.array_equal(np.round((viewer.curves_data[bit] - (7 - bit)) / 0.8), expected), bit
         vs.save(viewer, "qdigitaloscilloscope")
-    finally:
-        viewer.close()
-        out.close()
 
 
 def test_triggered_sweeps_are_aligned_on_the_trigger(app):
-    out = vs.source(1, SR)
-    viewer = started(QTriggeredOscilloscope, out, with_user_dialog=True)
-    try:
+    with running(QTriggeredOscilloscope, vs.source(1, SR), with_user_dialog=True) as (viewer, out):
         viewer.trigger.params["threshold"] = 1.
         viewer.trigger.params["front"] = "+"
         acc = viewer.triggeraccumulator
@@ -193,9 +180,6 @@ def test_triggered_sweeps_are_aligned_on_the_trigger(app):
         assert sweeps[0][zero] >= 1. and sweeps[0][zero - 1] < 1.      # crossing at t = 0
         assert viewer.label_count.text() == "Nb events: %d" % acc.total_trig
         vs.save(viewer, "qtriggeredoscilloscope")
-    finally:
-        viewer.close()
-        out.close()
 
 
 def test_bad_input_shape_is_refused(app):

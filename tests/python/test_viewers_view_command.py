@@ -37,6 +37,22 @@ def read_png(path):
     return vs.qimage_rgb(image)
 
 
+def view_live(out, make, rows, params_path, shot_name):
+    """Runs the view command on `out`'s params file while `make(index)` chunks are sent."""
+    feeder = Feeder(out, make, rows)
+    params_path.write_text(json.dumps(dict(out.params)))
+    shot = screenshot_path(shot_name)
+    feeder.start()
+    try:
+        done = run_view(str(params_path), "--screenshot", shot)
+    finally:
+        feeder.stopping.set()
+        feeder.join()
+        out.close()
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done, read_png(shot)
+
+
 class Feeder(threading.Thread):
     """Sends `make(index)` chunks until stopped (a live producer for the viewer process)."""
 
@@ -54,20 +70,10 @@ class Feeder(threading.Thread):
 def test_view_a_signal_stream_from_its_params_file(tmp_path):
     out = vs.source(2, 1000.)
     t = lambda index: np.arange(index - 20, index)[:, None] / 1000.
-    feeder = Feeder(out, lambda index: np.hstack([np.sin(2 * np.pi * 3 * t(index)), np.zeros((20, 1))]).astype("float32"), 20)
-    params_file = tmp_path / "params.json"
-    params_file.write_text(json.dumps(dict(out.params)))
-    shot = screenshot_path("view_params_json")
-    feeder.start()
-    try:
-        done = run_view(str(params_file), "--screenshot", shot)
-    finally:
-        feeder.stopping.set()
-        feeder.join()
-        out.close()
-    assert done.returncode == 0, done.stderr[-2000:]
+    make = lambda index: np.hstack([np.sin(2 * np.pi * 3 * t(index)), np.zeros((20, 1))]).astype("float32")
+    done, rgb = view_live(out, make, 20, tmp_path / "params.json", "view_params_json")
     assert "QOscilloscope" in done.stdout
-    rows = vs.rows_with_color(read_png(shot))
+    rows = vs.rows_with_color(rgb)
     assert len(rows) > 50, "no trace drawn"   # auto scale spreads the sine over the height
 
 
@@ -100,20 +106,8 @@ def test_view_an_image_stream_opens_the_image_viewer(tmp_path):
     out = vs.OutputStream()
     out.configure(protocol="tcp", interface="127.0.0.1", streamtype="video", dtype="uint8", shape=(60, 80, 3),
                   sample_rate=25.)
-    feeder = Feeder(out, lambda index: frame, 1)
-    params_file = tmp_path / "video.json"
-    params_file.write_text(json.dumps(dict(out.params)))
-    shot = screenshot_path("view_video")
-    feeder.start()
-    try:
-        done = run_view(str(params_file), "--screenshot", shot)
-    finally:
-        feeder.stopping.set()
-        feeder.join()
-        out.close()
-    assert done.returncode == 0, done.stderr[-2000:]
+    done, rgb = view_live(out, lambda index: frame, 1, tmp_path / "video.json", "view_video")
     assert "ImageViewer" in done.stdout
-    rgb = read_png(shot)
     red = np.all(rgb == (255, 0, 0), axis=2)
     blue = np.all(rgb == (0, 0, 255), axis=2)
     assert red.sum() > 1000 and blue.sum() > 1000

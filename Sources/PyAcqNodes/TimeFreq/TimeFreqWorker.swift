@@ -202,6 +202,9 @@ public final class TimeFreqWorker: Node, @unchecked Sendable {
 
     public override func didStart() throws(PyAcqError) {
         let signals = try input, output = try self.output
+        // Taken once: InputStream.buffer waits for the input's lock, which the poller holds
+        // while it waits for a chunk (up to 50 ms a map otherwise).
+        guard let ring = signals.buffer else { throw PyAcqError(.state, "the input has no buffer") }
         requests.open()
         poller = InputPoller(input: signals) { [self] chunk throws(PyAcqError) in
             if stateLock.withLock({ autoCompute }) { requests.post(chunk.index) }
@@ -209,7 +212,7 @@ public final class TimeFreqWorker: Node, @unchecked Sendable {
         computeThread = PosixThread(name: "\(name)-tfr") { [self] in
             while let head = requests.next() {
                 do throws(PyAcqError) {
-                    try computeMap(head: head, signals: signals, output: output)
+                    try computeMap(head: head, ring: ring, output: output)
                 } catch {
                     stateLock.withLock { lastError = error.message }
                     Diagnostics.report(30, "\(name): \(error.message)")
@@ -219,7 +222,7 @@ public final class TimeFreqWorker: Node, @unchecked Sendable {
         poller?.start(name: "\(name)-signals")
     }
 
-    private func computeMap(head requested: Int, signals: InputStream, output: OutputStream) throws(PyAcqError) {
+    private func computeMap(head requested: Int, ring: RingBuffer, output: OutputStream) throws(PyAcqError) {
         let t = try stateLock.withLock { () throws(PyAcqError) -> MorletTransform in
             if let transform { return transform }
             let made: MorletTransform
@@ -231,7 +234,6 @@ public final class TimeFreqWorker: Node, @unchecked Sendable {
             transform = made
             return made
         }
-        guard let ring = signals.buffer else { throw PyAcqError(.state, "the input has no buffer") }
         let g = t.geometry
         let head = requested - requested % g.downsampleFactor
         let start = head - g.sigChunkSize

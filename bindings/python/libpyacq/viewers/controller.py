@@ -113,3 +113,17 @@ def show_dialog(controller):
     if controller is not None:
         controller.setWindowFlags(QtCore.Qt.Window)
         controller.show()
+
+
+def value_changes(changes):
+    """(name, param, value) of the value changes in a sigTreeStateChanged batch."""
+    for param, change, data in changes:
+        if change == "value":
+            yield param.name(), param, data
+
+
+def zoomed_xsize(params, xmove):
+    """The time window after a horizontal drag of `xmove` pixels (1 % per pixel), in its limits."""
+    factor = min(max(xmove / 100., -0.999), 1.)
+    low, high = params.param("xsize").opts["limits"]
+    return float(min(max(params["xsize"] * (factor + 1.), low), high))

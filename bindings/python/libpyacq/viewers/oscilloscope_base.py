@@ -6,12 +6,37 @@ import numpy as np
 
 from ..node import ThreadPollInput
 from ._qt import QtCore, QtWidgets, WidgetNode, pg
-from .controller import ViewerController, channel_names_of, make_params, show_dialog
+from .controller import ViewerController, channel_names_of, make_params, show_dialog, value_changes, zoomed_xsize
 from .viewbox import MyViewBox
+
+#: pyacq's oscilloscope parameters (each viewer picks its own list with `param_specs`).
+PARAM_SPECS = {spec["name"]: spec for spec in [
+    {"name": "xsize", "type": "float", "value": 3., "step": 0.1},
+    {"name": "ylim_max", "type": "float", "value": 10.},
+    {"name": "ylim_min", "type": "float", "value": -10.},
+    {"name": "scale_mode", "type": "list", "value": "real_scale", "limits": ["real_scale", "same_for_all", "by_channel"]},
+    {"name": "background_color", "type": "color", "value": "k"},
+    {"name": "refresh_interval", "type": "int", "value": 100, "limits": [5, 1000]},
+    {"name": "mode", "type": "list", "value": "scan", "limits": ["scan", "scroll"]},
+    {"name": "auto_decimate", "type": "bool", "value": True},
+    {"name": "decimate", "type": "int", "value": 1, "limits": [1, None]},
+    {"name": "decimation_method", "type": "list", "value": "pure_decimate", "limits": ["pure_decimate", "min_max", "mean"]},
+    {"name": "display_labels", "type": "bool", "value": False},
+    {"name": "show_bottom_axis", "type": "bool", "value": False},
+    {"name": "show_left_axis", "type": "bool", "value": False},
+    {"name": "gain", "type": "float", "value": 1, "step": 0.1},
+    {"name": "offset", "type": "float", "value": 0., "step": 0.1},
+    {"name": "visible", "type": "bool", "value": True},
+]}
+
+
+def param_specs(names, **values):
+    """Parameter specs of `names` from PARAM_SPECS, with other default values where given."""
+    return [dict(PARAM_SPECS[name], **({"value": values[name]} if name in values else {})) for name in names]
+
 
 #: Points per curve aimed at by auto_decimate.
 AUTO_DECIMATE_POINTS = 4000
-MIN_XSIZE = 1e-3
 
 
 def decimate_signals(full, decimate, method):
@@ -228,16 +253,10 @@ class BaseOscilloscope(WidgetNode):
         self.refresh()
 
     def apply_xsize_zoom(self, xmove):
-        factor = min(max(xmove / 100., -0.999999999), 1.)
-        limits = self.params.param("xsize").opts["limits"]
-        newsize = self.params["xsize"] * (factor + 1.)
-        self.params["xsize"] = float(min(max(newsize, limits[0], MIN_XSIZE), limits[1]))
+        self.params["xsize"] = zoomed_xsize(self.params, xmove)
 
     def on_param_change(self, params, changes):
-        for param, change, data in changes:
-            if change != "value":
-                continue
-            name = param.name()
+        for name, param, data in value_changes(changes):
             if name == "background_color":
                 self.graphicsview.setBackground(data)
             elif name == "refresh_interval":

@@ -8,7 +8,7 @@ from ..stream import InputStream
 from ..swiftnode import StreamConverter, TimeFreqWorker
 from ._qt import QtCore, QtWidgets, WidgetNode, pg
 from .colormaps import lookup_table
-from .controller import ViewerController, channel_names_of, make_params, show_dialog
+from .controller import ViewerController, channel_names_of, make_params, show_dialog, value_changes, zoomed_xsize
 from .viewbox import MyViewBox
 
 default_params = [
@@ -247,10 +247,7 @@ class QTimeFreq(WidgetNode):
     clim_zoom = apply_gain_zoom
 
     def xsize_zoom(self, xmove):
-        newsize = self.params["xsize"] * (xmove / 100. + 1.)
-        low, high = self.params.param("xsize").opts["limits"]
-        if low < newsize < high:
-            self.params["xsize"] = newsize
+        self.params["xsize"] = zoomed_xsize(self.params, xmove)
 
     def auto_scale(self):
         """clim = 1.1 × the largest value shown (per channel, or one for all)."""
@@ -265,10 +262,7 @@ class QTimeFreq(WidgetNode):
     auto_clim = auto_scale
 
     def on_param_change(self, params, changes):
-        for param, change, data in changes:
-            if change != "value":
-                continue
-            name = param.name()
+        for name, param, data in value_changes(changes):
             if name == "background_color":
                 self.graphiclayout.setBackground(data)
             elif name == "refresh_interval":

@@ -7,26 +7,11 @@ import numpy as np
 from ..swiftnode import AnalogTrigger, TriggerAccumulator
 from ._qt import QtWidgets, pg
 from .controller import ViewerController
-from .oscilloscope_base import BaseOscilloscope
+from .oscilloscope_base import BaseOscilloscope, param_specs
 
-default_params = [
-    {"name": "xsize", "type": "float", "value": 3., "step": 0.1},
-    {"name": "ylim_max", "type": "float", "value": 10.},
-    {"name": "ylim_min", "type": "float", "value": -10.},
-    {"name": "background_color", "type": "color", "value": "k"},
-    {"name": "refresh_interval", "type": "int", "value": 100, "limits": [5, 1000]},
-    {"name": "auto_decimate", "type": "bool", "value": True},
-    {"name": "decimate", "type": "int", "value": 1, "limits": [1, None]},
-    {"name": "decimation_method", "type": "list", "value": "pure_decimate", "limits": ["pure_decimate", "min_max", "mean"]},
-    {"name": "display_labels", "type": "bool", "value": False},
-    {"name": "scale_mode", "type": "list", "value": "real_scale", "limits": ["real_scale", "same_for_all", "by_channel"]},
-]
-
-default_by_channel_params = [
-    {"name": "gain", "type": "float", "value": 1, "step": 0.1},
-    {"name": "offset", "type": "float", "value": 0., "step": 0.1},
-    {"name": "visible", "type": "bool", "value": True},
-]
+default_params = param_specs(["xsize", "ylim_max", "ylim_min", "background_color", "refresh_interval", "auto_decimate",
+                              "decimate", "decimation_method", "display_labels", "scale_mode"])
+default_by_channel_params = param_specs(["gain", "offset", "visible"])
 
 #: Node params shown in the dialog: (node attribute, param name, pyqtgraph type, choices).
 NODE_PARAMS = [
