@@ -11,6 +11,9 @@ from .colormaps import lookup_table
 from .controller import ViewerController, channel_names_of, make_params, show_dialog, value_changes, zoomed_xsize
 from .viewbox import MyViewBox
 
+#: pyacq's flag for its scipy-based workers; libpyacq's workers need no scipy.
+HAVE_SCIPY = True
+
 default_params = [
     {"name": "xsize", "type": "float", "value": 10., "step": 0.1, "limits": (.1, 60)},
     {"name": "nb_column", "type": "int", "value": 1},
