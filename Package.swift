@@ -23,7 +23,9 @@ let package = Package(
         .systemLibrary(name: "CPyAcqHeader"),
         .target(name: "CPyAcqSupport"),
         .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"]),
-        .target(name: "PyAcqNodes", dependencies: ["PyAcqCore"]),
+        // FFTW3 (single precision): the FFTs of the TimeFreqWorker's wavelet transform.
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .target(name: "PyAcqNodes", dependencies: ["PyAcqCore", "CFFTW"]),
         .target(name: "PyAcqRPC", dependencies: ["PyAcqCore", "CMsgPack", "CZeroMQ"]),
         // OpenSSL's libcrypto: AES-128 for the Emotiv EPOC reports.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),

@@ -10,7 +10,11 @@ APT_PACKAGES+=(libssl-dev)
 APT_PACKAGES+=(libusb-1.0-0-dev)
 # Audio and video devices: PortAudio, FFmpeg's libraries, and the JACK server the tests start.
 APT_PACKAGES+=(portaudio19-dev libjack-jackd2-dev libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev ffmpeg jackd2)
+# FFTW3: the FFTs of the TimeFreqWorker node (Morlet scalogram).
+APT_PACKAGES+=(libfftw3-dev)
 PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)
+# The viewers' extra (libpyacq[viewers]): their tests draw offscreen with pyqtgraph on PyQt5.
+PIP_PACKAGES+=(pyqtgraph PyQt5)
 if [ "${1:-}" = "--with-octave" ]; then APT_PACKAGES+=(octave liboctave-dev); fi
 
 missing=()
@@ -24,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import numpy, zmq, msgpack, blosc, pytest, scipy" 2>/dev/null; then
+if ! python3 -c "import numpy, zmq, msgpack, blosc, pytest, scipy, pyqtgraph, PyQt5" 2>/dev/null; then
   echo "installing Python packages: ${PIP_PACKAGES[*]}"
   python3 -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi

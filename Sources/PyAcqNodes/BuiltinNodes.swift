@@ -4,7 +4,7 @@ import PyAcqCore
 public enum BuiltinNodes {
     public static func register() {
         for type in [NumpyDeviceBuffer.self, StreamConverter.self, ChannelSplitter.self, ChunkResizer.self, SosFilter.self, OverlapFiltfilt.self,
-                     AnalogTrigger.self, DigitalTrigger.self, TriggerAccumulator.self, RawRecorder.self] as [Node.Type] {
+                     AnalogTrigger.self, DigitalTrigger.self, TriggerAccumulator.self, RawRecorder.self, TimeFreqWorker.self] as [Node.Type] {
             try? NodeRegistry.register(type)
         }
     }

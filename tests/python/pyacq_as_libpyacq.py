@@ -5,7 +5,7 @@ Imported (e.g. as the pytest plugin ``-p pyacq_as_libpyacq``) it installs a meta
 ``pyacq`` and ``pyacq.<path>`` are the modules ``libpyacq`` and ``libpyacq.<path>`` (the same
 module objects); only pyacq's own test packages (``pyacq.<...>.tests``: fakenodes and the test
 modules) are loaded from the original source tree, so every pyacq name a test uses comes from
-libpyacq. A module libpyacq lacks (e.g. ``pyacq.viewers``) fails to import, as it should.
+libpyacq. A module libpyacq lacks (e.g. ``pyacq.devices.audio_pyaudio``) fails to import, as it should.
 
 Run as a script it runs each module in its own pytest process and prints a table::
 
@@ -68,7 +68,7 @@ class PyacqToLibpyacq(importlib.abc.MetaPathFinder):
             return self._source_spec(fullname, parts)
         alias = ".".join(["libpyacq"] + parts[1:])
         if importlib.util.find_spec(alias) is None:
-            return None  # -> ModuleNotFoundError: No module named 'pyacq.viewers'
+            return None  # -> ModuleNotFoundError: No module named 'pyacq.devices.audio_pyaudio'
         is_package = hasattr(importlib.import_module(alias), "__path__")
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(alias), is_package=is_package)
 

@@ -24,11 +24,11 @@ CHILD = textwrap.dedent("""
     assert sys.modules["pyacq.core.stream.sharedarray"] is libpyacq.core.stream.sharedarray is sharedarray
     assert sharedarray.__spec__.name == "libpyacq.core.stream.sharedarray"   # the alias keeps its own spec
     try:
-        import pyacq.viewers
+        import pyacq.devices.audio_pyaudio
     except ModuleNotFoundError as exc:
-        assert "pyacq.viewers" in str(exc)
+        assert "pyacq.devices.audio_pyaudio" in str(exc)
     else:
-        raise AssertionError("pyacq.viewers must not import")
+        raise AssertionError("pyacq.devices.audio_pyaudio must not import")
     from pyacq.core.tests.helpers_for_hook import VALUE   # a test package of the source tree
     assert VALUE == 42
     print("hook ok")

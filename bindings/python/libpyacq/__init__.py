@@ -46,7 +46,7 @@ from .stream import InputStream, OutputStream
 from .swiftnode import (AnalogTrigger, AviRecorder, Blackrock, BrainAmpSocket, ChannelSplitter, ChunkResizer,
                         DigitalTrigger, Emotiv, MeasurementComputing, NIDAQmx, NumpyDeviceBuffer, OpenBCI,
                         OpenEphysGUIRelay, OverlapFiltfilt, PyAudio, RawRecorder, SosFilter, StreamConverter, SwiftNode,
-                        TriggerAccumulator, WebCamAV, WebCamImageIO)
+                        TimeFreqWorker, TriggerAccumulator, WebCamAV, WebCamImageIO)
 from .serializer import JsonSerializer, MsgpackSerializer
 from .objectserver import QtRPCServer
 from .spawner import ProcessSpawner
@@ -54,6 +54,9 @@ from . import core, devices, dsp, rec  # pyacq's module layout: libpyacq.core.rp
 
 
 def __getattr__(name):
+    if name == "viewers":  # needs Qt and pyqtgraph (the [viewers] extra): imported on first use
+        import importlib
+        return importlib.import_module(".viewers", __name__)
     if name == "WidgetNode":  # needs Qt: made on first use, so importing libpyacq never imports Qt
         from .widgetnode import widget_node_class
         return widget_node_class()
@@ -72,7 +75,7 @@ __all__ = [
     "list_node_types", "Node", "NodeStateError", "ThreadPollInput", "Timer", "all_nodes", "create_local_node",
     "register_node_type", "SwiftNode", "NumpyDeviceBuffer", "StreamConverter", "ChannelSplitter", "SosFilter",
     "OverlapFiltfilt", "AnalogTrigger", "DigitalTrigger", "TriggerAccumulator", "RawRecorder", "ChunkResizer",
-    "AviRecorder", "WebCamImageIO", "WebCamAV", "MeasurementComputing", "PyAudio", "Emotiv", "BrainAmpSocket",
+    "TimeFreqWorker", "AviRecorder", "WebCamImageIO", "WebCamAV", "MeasurementComputing", "PyAudio", "Emotiv", "BrainAmpSocket",
     "OpenBCI", "NIDAQmx", "Blackrock", "OpenEphysGUIRelay", "ThreadPollOutput", "SharedArray", "JsonSerializer",
     "MsgpackSerializer", "ProcessSpawner", "QtRPCServer", "core", "dsp", "devices", "rec", "audio_devices", "video_devices",
 ]

@@ -35,7 +35,7 @@ from .stream import InputStream, OutputStream
 
 __all__ = ["SwiftNode", "SWIFT_NODE_CLASSES", "NumpyDeviceBuffer", "StreamConverter", "ChannelSplitter", "SosFilter",
            "OverlapFiltfilt", "AnalogTrigger", "DigitalTrigger", "TriggerAccumulator", "RawRecorder", "ChunkResizer",
-           "AviRecorder", "WebCamImageIO", "WebCamAV", "MeasurementComputing", "PyAudio", "Emotiv", "BrainAmpSocket",
+           "TimeFreqWorker", "AviRecorder", "WebCamImageIO", "WebCamAV", "MeasurementComputing", "PyAudio", "Emotiv", "BrainAmpSocket",
            "OpenBCI", "NIDAQmx", "Blackrock", "OpenEphysGUIRelay"]
 
 #: Seconds a lifecycle call may take (connecting to a remote output fetches its params).
@@ -332,6 +332,25 @@ class TriggerAccumulator(SwiftNode):
         return self._get("total_trig")
 
 
+class TimeFreqWorker(SwiftNode):
+    """Morlet wavelet scalogram of one channel (pyacq's TimeFreqWorker, in Swift on FFTW):
+    ``configure(channel=0, local=True, max_xsize=60., auto_compute=False, xsize=10., f_start=3.,
+    f_stop=90., deltafreq=3., f0=2.5, normalisation=0.)``; input 'signals', output 'timefreq'
+    ((plot_length, n_freqs) float32 maps, index = the head they end at). Those settings are also
+    ``params``; ``worker_params`` gives the derived sizes, ``frequencies`` the analysed ones."""
+
+    def compute_one_map(self, head, _sync=None):
+        """Asks for the map ending at sample `head` (returns at once; the map arrives on the
+        output; a request made while one is computed replaces the waiting one)."""
+        self._call("compute_one_map", int(head))
+
+    def on_fly_change_wavelet(self, **worker_params):
+        """pyacq's form: wavelet_fourrier (complex (len_wavelet, n_freqs)), downsample_factor,
+        sig_chunk_size, plot_length, filter_sos (unused: the sub-sampling filter is an ideal
+        low-pass); or settings by name (xsize, f_start, ...)."""
+        self._call("on_fly_change_wavelet", **worker_params)
+
+
 class RawRecorder(SwiftNode):
     """Records streams to raw files plus stream_properties.json (pyacq.RawRecorder):
     ``configure(streams=[outputs or proxies], autoconnect=True, dirname=...)``."""
@@ -394,5 +413,5 @@ class OpenEphysGUIRelay(SwiftNode):
 #: Class of each node type name (create_local_node makes these for Swift types).
 SWIFT_NODE_CLASSES = OrderedDict((cls.__name__, cls) for cls in (
     NumpyDeviceBuffer, StreamConverter, ChannelSplitter, SosFilter, OverlapFiltfilt, AnalogTrigger, DigitalTrigger,
-    TriggerAccumulator, RawRecorder, ChunkResizer, AviRecorder, WebCamImageIO, WebCamAV, MeasurementComputing,
+    TriggerAccumulator, RawRecorder, ChunkResizer, TimeFreqWorker, AviRecorder, WebCamImageIO, WebCamAV, MeasurementComputing,
     PyAudio, Emotiv, BrainAmpSocket, OpenBCI, NIDAQmx, Blackrock, OpenEphysGUIRelay))
