@@ -5,6 +5,8 @@ Swift node types as local nodes, Qt widget nodes), mixed with Swift node groups 
 import os
 import sys
 import textwrap
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -318,5 +320,52 @@ def test_qt_node_group_hosts_a_widget_node(custom_module):
         node.show()
         assert node.shown_text() == [True, "drawn in a qt node group"]
         node.close()
+    finally:
+        manager.close()
+
+
+def _sine_device(group, amplitude=3.0):
+    device = group.create_node("NumpyDeviceBuffer", name="sine_device")
+    t = np.arange(4000) / 1000.0
+    signal = np.stack([amplitude * np.sin(2 * np.pi * 5 * t), np.zeros_like(t)], axis=1).astype("float32")
+    device.configure(nb_channel=2, sample_interval=0.001, chunksize=50, buffer=signal)
+    device.output.configure(protocol="tcp", transfermode="plaindata")
+    device.initialize()
+    return device
+
+
+def _drawn_peak_to_peak(viewer):
+    """The peak-to-peak of channel 0's curve, as drawn in the viewer's process."""
+    x, y = viewer.curves[0].getData()
+    return float(np.nanmax(y) - np.nanmin(y)) if y is not None and len(y) else 0.0
+
+
+@pytest.mark.parametrize("kind", ["qt=True node group", "Swift node group's companion"])
+def test_oscilloscope_created_by_name_draws_in_a_node_group(kind):
+    """pyacq's way of placing a viewer: create_node('QOscilloscope') in a node group; the
+    curve drawn there reaches the sine's peak-to-peak."""
+    manager = libpyacq.create_manager("local")
+    try:
+        source_group = manager.create_nodegroup("sine_source")
+        viewer_group = (manager.create_nodegroup("viewers", qt=True) if kind.startswith("qt")
+                        else source_group)
+        device = _sine_device(source_group)
+        viewer = viewer_group.create_node("QOscilloscope", name="scope")
+        viewer.configure(with_user_dialog=True)
+        viewer.input.connect(device.output)
+        viewer.initialize()
+        viewer.show()
+        viewer.params["xsize"] = 1.0
+        viewer.start()
+        device.start()
+        deadline = time.monotonic() + 20
+        reached = _drawn_peak_to_peak(viewer)
+        while reached <= 5.9 and time.monotonic() < deadline:  # the viewer refreshes on its own timer
+            threading.Event().wait(0.05)
+            reached = _drawn_peak_to_peak(viewer)
+        assert 5.9 < reached <= 6.0 + 1e-3
+        device.stop()
+        viewer.stop()
+        viewer.close()
     finally:
         manager.close()
