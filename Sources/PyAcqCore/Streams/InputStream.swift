@@ -306,6 +306,9 @@ public final class InputStream: @unchecked Sendable {
     /// The last received chunk's timestamp (nil if none arrived or the producer does not stamp).
     public var lastTimestamp: ReceivedTimestamp? { lock.withLock { lastStamp } }
 
+    /// The latest clock offset estimate of the producer, without waiting (nil before the first).
+    public var latestClockOffset: ClockOffsetEstimate? { lock.withLock { clockTracker?.latest } }
+
     /// True when the producer stamps its chunks and this input reads the stamps.
     public var receivesTimestamps: Bool { lock.withLock { stamps != nil } }
 
