@@ -100,6 +100,7 @@ bench: lib
 	LIBPYACQ_PATH=build/lib python3 benchmarks/python_bench.py 2 2>/dev/null | grep '^bench'
 	@if [ -f benchmarks/graph_bench.py ]; then python3 benchmarks/graph_bench.py; fi
 	LIBPYACQ_PATH=build/lib python3 benchmarks/local_graph_bench.py 2 | grep '^bench'
+	LIBPYACQ_PATH=build/lib python3 benchmarks/time_bench.py 2>/dev/null | grep '^bench'
 	$(SWIFT_RELEASE) --product pyacq-device-bench
 	python3 benchmarks/eeg_bench.py
 	$(SWIFT_RELEASE) --product pyacq-av-bench

@@ -9,6 +9,8 @@ APT_PACKAGES+=(libssl-dev)
 # Audio and video devices: PortAudio, FFmpeg's libraries, and the JACK server the tests start.
 APT_PACKAGES+=(portaudio19-dev libjack-jackd2-dev libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev ffmpeg jackd2)
 PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)
+# The LSL bridge (libpyacq.lsl): the pylsl wheel ships liblsl.so.
+PIP_PACKAGES+=(pylsl)
 if [ "${1:-}" = "--with-octave" ]; then APT_PACKAGES+=(octave liboctave-dev); fi
 
 missing=()
@@ -22,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import numpy, zmq, msgpack, blosc, pytest, scipy" 2>/dev/null; then
+if ! python3 -c "import numpy, zmq, msgpack, blosc, pytest, scipy, pylsl" 2>/dev/null; then
   echo "installing Python packages: ${PIP_PACKAGES[*]}"
   python3 -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi

@@ -5,12 +5,7 @@ import Testing
 
 @Suite(.serialized) struct TimestampTests {
     func pair(_ params: ValueMap, inputSpec: ValueMap = [:]) throws -> (OutputStream, InputStream) {
-        let output = OutputStream()
-        try output.configure(params)
-        let input = InputStream(spec: inputSpec)
-        try input.connect(output.params.map)
-        #expect(try output.waitForSubscribers(1, timeoutMs: 5000))
-        return (output, input)
+        try StreamTests().pair(params, inputSpec: inputSpec)
     }
 
     func chunk(_ rows: Int) -> NDArray {

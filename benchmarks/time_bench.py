@@ -1,0 +1,100 @@
+"""Issue 16 benchmarks: clock-offset estimation on loopback (error against an injected offset,
+round trip) next to pyacq's averaging measure_clock_diff, and the LSL bridge's throughput next
+to a pylsl outlet -> inlet alone, in the same run. Prints `bench:` lines."""
+
+import os
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.join(HERE, "..", "tests", "python")
+sys.path[:0] = [os.path.join(HERE, "..", "bindings", "python"), TESTS]
+
+import numpy as np  # noqa: E402
+import pylsl  # noqa: E402
+
+import libpyacq  # noqa: E402
+from test_time_offset import INJECTED_NS, Producer  # noqa: E402
+
+CHANNELS, CHUNK, ROWS = 32, 32, 200_000
+
+
+def bench(name, value, baseline_name, baseline, unit):
+    ratio = value / baseline if baseline else float("nan")
+    print("bench: %s value=%.3f%s baseline=%s:%.3f%s ratio=%.3f" % (name, value, unit, baseline_name, baseline, unit, ratio),
+          flush=True)
+
+
+def offsets():
+    truth = INJECTED_NS * 1e-9
+    producer = Producer()
+    try:
+        stream = libpyacq.InputStream(spec={"clock_offset_period": 0.05})
+        stream.connect(producer.params)
+        errors, trips, seen = [], [], set()
+        while len(errors) < 20:
+            estimate = stream.clock_offset(timeout=5)
+            if estimate.measured_at in seen:
+                time.sleep(0.01)
+                continue
+            seen.add(estimate.measured_at)
+            errors.append(abs(estimate.offset - truth))
+            trips.append(estimate.round_trip)
+        stream.close()
+        client = libpyacq.RPCClient.get_client(producer.ask("rpc"))
+        rpc_errors, rpc_trips = [], []
+        for _ in range(20):
+            rpc_errors.append(abs(client.measure_clock_diff() - truth))
+            rpc_trips.append(client.clock_offset().round_trip)
+    finally:
+        producer.close()
+    bench("clock_offset_error_loopback_us", np.median(errors) * 1e6, "measure_clock_diff_error_us",
+          np.median(rpc_errors) * 1e6, "")
+    bench("clock_offset_round_trip_loopback_us", np.median(trips) * 1e6, "rpc_perf_counter_round_trip_us",
+          np.median(rpc_trips) * 1e6, "")
+
+
+def pump(outlet, inlet_pull):
+    """Samples/s from the first push to the last sample received."""
+    data = np.random.default_rng(0).standard_normal((ROWS, CHANNELS)).astype("float32")
+    received = []
+    done = threading.Event()
+
+    def reader():
+        buf = np.empty((4096, CHANNELS), dtype="float32")
+        got = 0
+        while got < ROWS:
+            got += inlet_pull(buf)
+        received.append(time.perf_counter())
+        done.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    start = time.perf_counter()
+    for i in range(0, ROWS, CHUNK):
+        outlet.push_chunk(data[i:i + CHUNK])
+    assert done.wait(120), "the receiver did not get every sample"
+    return ROWS / (received[0] - start)
+
+
+def lsl_throughput():
+    from lsl_support import Bridge
+    name = "bench-direct-%d" % os.getpid()
+    outlet = pylsl.StreamOutlet(pylsl.StreamInfo(name, "EEG", CHANNELS, 1000.0, pylsl.cf_float32, name))
+    inlet = pylsl.StreamInlet(pylsl.resolve_bypred("name='%s'" % name, 1, 10)[0], max_buflen=360)
+    inlet.open_stream(timeout=10)
+    outlet.wait_for_consumers(10)
+    direct = pump(outlet, lambda buf: len(inlet.pull_chunk(timeout=0.2, max_samples=4096, dest_obj=buf)[1]))
+    inlet.close_stream()
+    bridge = Bridge(CHANNELS, 1000.0)
+    try:
+        bridged = pump(bridge.source, lambda buf: len(bridge.sink.pull_chunk(timeout=0.2, max_samples=4096, dest_obj=buf)[1]))
+    finally:
+        bridge.close()
+    bench("lsl_bridge_samples_per_s", bridged, "pylsl_outlet_inlet_samples_per_s", direct, "")
+
+
+if __name__ == "__main__":
+    offsets()
+    lsl_throughput()
