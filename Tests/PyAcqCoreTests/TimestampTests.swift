@@ -18,6 +18,11 @@ import Testing
                                         "shape": .array([.int(-1), .int(2)]), "buffer_size": .int(1024)])
         defer { output.close(); input.close() }
         #expect(input.receivesTimestamps)
+        // A second consumer counts too (repeated subscriptions reach the producer).
+        let other = InputStream()
+        defer { other.close() }
+        try other.connect(output.params.map)
+        #expect(try output.waitForSubscribers(2, timeoutMs: 5000))
         let offset = try input.clockOffset(timeoutMs: 5000)
         // Same process, same clock: the estimate brackets 0.
         #expect(abs(offset.offset) <= offset.uncertainty + 1e-9)

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -135,6 +136,46 @@ def test_rpc_clock_offset_with_a_python_peer():
         assert abs(estimate.offset) <= estimate.uncertainty + 1e-6
     finally:
         host.terminate()
+
+
+def test_recording_aligns_two_hosts_clocks(tmp_path):
+    """Two producers whose clocks differ by seconds, one recording: after the fact, their chunks
+    sit where they were sent on the recorder's clock."""
+    offsets = {"a": INJECTED_NS, "b": -1_234_567_890}
+    producers = {name: Producer(offset_ns=ns) for name, ns in offsets.items()}
+    dirname = str(tmp_path / "rec")
+    recorder = libpyacq.RawRecorder()
+    try:
+        recorder.configure(streams={name: p.params for name, p in producers.items()}, dirname=dirname)
+        recorder.initialize()
+        recorder.start()
+        sent = []
+        for name in ["a", "b", "a", "b"]:
+            before = timing.clock_now()
+            stamp = float(producers[name].ask("send"))
+            sent.append((name, before, timing.clock_now(), stamp))
+        deadline = timing.clock_now() + 10
+        while timing.clock_now() < deadline:
+            sizes = [os.path.getsize(os.path.join(dirname, "%s_timestamps.raw" % n)) for n in offsets]
+            if sizes == [48, 48]:
+                break
+            time.sleep(0.01)  # bounded polling of the files, not a timing assumption
+        recorder.stop()
+    finally:
+        recorder.close()
+        for p in producers.values():
+            p.close()
+    for name in offsets:
+        records, clock_offsets = timing.read_timestamps(dirname, name)
+        assert records["index"].tolist() == [4, 8]
+        mine = [s for s in sent if s[0] == name]
+        assert records["raw_timestamp"].tolist() == [s[3] for s in mine]
+        for (_, before, after, _), local in zip(mine, records["timestamp"]):
+            # Stamped between our before/after readings, once mapped onto our clock.
+            assert before - 1e-3 <= local <= after + 1e-3
+        assert clock_offsets and abs(clock_offsets[0]["offset"] - offsets[name] * 1e-9) <= clock_offsets[0]["uncertainty"] + 1e-6
+    # The stream's own data file is what pyacq reads: 2 chunks of 4 x 2 float32.
+    assert os.path.getsize(os.path.join(dirname, "a.raw")) == 64
 
 
 from test_multihost_netns import net  # noqa: E402,F401  (the two-namespace fixture)

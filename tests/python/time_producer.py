@@ -18,6 +18,7 @@ server = None
 for line in sys.stdin:
     command = line.strip()
     if command == "send":
+        out.wait_for_subscribers(1, timeout=10)
         stamp = timing.clock_now()
         out.send(np.arange(8, dtype="float32").reshape(4, 2), timestamp=stamp)
         print(repr(stamp), flush=True)

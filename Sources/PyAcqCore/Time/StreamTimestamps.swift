@@ -84,6 +84,8 @@ final class TimestampPublisher: @unchecked Sendable {
         let sock = try ZMQSocket(type: ZMQ_XPUB)
         try sock.setOption(ZMQ_LINGER, 1000)
         try sock.setOption(ZMQ_SNDHWM, OutputStream.sendHighWaterMark)
+        // Every (un)subscription reaches us, repeated topics too: consumers are counted.
+        try sock.setOption(ZMQ_XPUB_VERBOSER, 1)
         var info: ValueMap = ["version": .int(StreamTimestamps.version), "clock": .string("monotonic")]
         var path: String?
         switch protocolName {

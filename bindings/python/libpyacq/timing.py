@@ -19,27 +19,6 @@ from ._capi import check, lib, timeout_ms
 __all__ = ["ClockOffset", "clock_now", "read_timestamps"]
 
 
-class _pyacq_clock_offset(ctypes.Structure):
-    _fields_ = [("offset", ctypes.c_double), ("uncertainty", ctypes.c_double), ("round_trip", ctypes.c_double),
-                ("measured_at", ctypes.c_double), ("probes", ctypes.c_int32)]
-
-
-_P = ctypes.POINTER
-_PROTOTYPES = {
-    "pyacq_clock_now": (ctypes.c_int, [_P(ctypes.c_double)]),
-    "pyacq_output_send_stamped": (ctypes.c_int, [_capi.OutputHandle, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32,
-                                                 _capi.Int64Array, _capi.Int64Array, ctypes.c_int64, ctypes.c_double]),
-    "pyacq_output_commit_stamped": (ctypes.c_int, [_capi.OutputHandle, ctypes.c_double]),
-    "pyacq_input_last_timestamp": (ctypes.c_int, [_capi.InputHandle, _P(ctypes.c_double), _P(ctypes.c_double)]),
-    "pyacq_input_clock_offset": (ctypes.c_int, [_capi.InputHandle, ctypes.c_int32, _P(_pyacq_clock_offset)]),
-    "pyacq_rpc_client_clock_offset": (ctypes.c_int, [_capi.ClientHandle, ctypes.c_int32, ctypes.c_int32,
-                                                     _P(_pyacq_clock_offset)]),
-}
-for _name, (_restype, _argtypes) in _PROTOTYPES.items():
-    _function = getattr(lib, _name)
-    _function.restype = _restype
-    _function.argtypes = _argtypes
-
 #: offset = peer clock - local clock (a peer time t is t - offset here); the truth lies within
 #: offset +- uncertainty (half the shortest probe's round trip); measured_at on the local clock.
 ClockOffset = collections.namedtuple("ClockOffset", "offset uncertainty round_trip measured_at probes")
@@ -77,13 +56,13 @@ def _offset(out):
 
 
 def input_clock_offset(handle, timeout, context):
-    out = _pyacq_clock_offset()
+    out = _capi.pyacq_clock_offset()
     check(lib.pyacq_input_clock_offset(handle, timeout_ms(timeout), ctypes.byref(out)), context)
     return _offset(out)
 
 
 def rpc_clock_offset(handle, probes, ms, context):
-    out = _pyacq_clock_offset()
+    out = _capi.pyacq_clock_offset()
     check(lib.pyacq_rpc_client_clock_offset(handle, int(probes), ms, ctypes.byref(out)), context)
     return _offset(out)
 
