@@ -298,10 +298,15 @@ public final class InputStream: @unchecked Sendable {
             throw PyAcqError(.malformed, "a stamped stream message needs its timestamp frame, got \(frames.count) frame(s)")
         }
         let raw = try StreamTimestamps.decode(last)
-        let stamp = ReceivedTimestamp(raw: raw, local: clockTracker?.latest?.toLocal(raw) ?? .nan)
+        // The first chunks can beat the first clock estimate: wait for it (once, bounded).
+        let estimate = clockTracker?.latest ?? (try? clockTracker?.estimate(timeoutMs: Self.firstEstimateWaitMs))
+        let stamp = ReceivedTimestamp(raw: raw, local: estimate?.toLocal(raw) ?? .nan)
         lastStamp = stamp
         return stamp
     }
+
+    /// How long a stamped chunk may wait for the producer's first clock estimate.
+    public static let firstEstimateWaitMs = 1000
 
     /// The last received chunk's timestamp (nil if none arrived or the producer does not stamp).
     public var lastTimestamp: ReceivedTimestamp? { lock.withLock { lastStamp } }

@@ -145,7 +145,8 @@ public final class ClockOffsetTracker: @unchecked Sendable {
         while true {
             let (value, error) = lock.withLock { (current, lastError) }
             if let value { return value }
-            if StreamClock.now() >= deadline {
+            // A failed first round will not succeed before the next period: do not wait for it.
+            if StreamClock.now() >= deadline || !error.isEmpty {
                 throw PyAcqError(.timeout, error.isEmpty ? "no clock offset estimate yet (probing the producer's clock)"
                                                          : "no clock offset estimate: \(error)")
             }
