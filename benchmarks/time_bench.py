@@ -87,12 +87,34 @@ def lsl_throughput():
     outlet.wait_for_consumers(10)
     direct = pump(outlet, lambda buf: len(inlet.pull_chunk(timeout=0.2, max_samples=4096, dest_obj=buf)[1]))
     inlet.close_stream()
+    # The bridge crosses LSL twice: the same two hops relayed by plain Python, for scale.
+    first = pylsl.StreamOutlet(pylsl.StreamInfo(name + "-1", "EEG", CHANNELS, 1000.0, pylsl.cf_float32, name + "-1"))
+    relay_in = pylsl.StreamInlet(pylsl.resolve_bypred("name='%s-1'" % name, 1, 10)[0], max_buflen=360)
+    relay_in.open_stream(timeout=10)
+    relay_out = pylsl.StreamOutlet(pylsl.StreamInfo(name + "-2", "EEG", CHANNELS, 1000.0, pylsl.cf_float32, name + "-2"))
+    last = pylsl.StreamInlet(pylsl.resolve_bypred("name='%s-2'" % name, 1, 10)[0], max_buflen=360)
+    last.open_stream(timeout=10)
+    first.wait_for_consumers(10)
+    relay_out.wait_for_consumers(10)
+    stop = threading.Event()
+
+    def relay():
+        buf = np.empty((1024, CHANNELS), dtype="float32")
+        while not stop.is_set():
+            _, ts = relay_in.pull_chunk(timeout=0.1, max_samples=1024, dest_obj=buf)
+            if ts:
+                relay_out.push_chunk(buf[:len(ts)], timestamp=ts[-1])
+
+    threading.Thread(target=relay, daemon=True).start()
+    two_hops = pump(first, lambda buf: len(last.pull_chunk(timeout=0.2, max_samples=4096, dest_obj=buf)[1]))
+    stop.set()
     bridge = Bridge(CHANNELS, 1000.0)
     try:
         bridged = pump(bridge.source, lambda buf: len(bridge.sink.pull_chunk(timeout=0.2, max_samples=4096, dest_obj=buf)[1]))
     finally:
         bridge.close()
     bench("lsl_bridge_samples_per_s", bridged, "pylsl_outlet_inlet_samples_per_s", direct, "")
+    bench("lsl_bridge_vs_two_hop_relay_samples_per_s", bridged, "pylsl_two_hop_python_relay_samples_per_s", two_hops, "")
 
 
 if __name__ == "__main__":

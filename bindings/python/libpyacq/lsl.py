@@ -4,8 +4,9 @@ timestamps) and ``LSLOutlet`` (a pyacq stream -> an LSL outlet with timestamps a
 Both are Python nodes over ``pylsl`` (whose wheel ships liblsl): they live in the process that
 creates them, like every libpyacq Python node, and connect to nodes anywhere.
 
-Clocks: LSL stamps samples with ``local_clock()`` (the monotonic clock); an inlet created with
-``proc_clocksync`` maps a remote outlet's stamps onto this machine's local_clock. libpyacq's
+Clocks: LSL stamps samples with ``local_clock()`` (the monotonic clock); LSLInlet adds the
+inlet's ``time_correction()`` (refreshed every second) to map a remote outlet's stamps onto this
+machine's local_clock. libpyacq's
 stream clock is the same monotonic clock (plus the PYACQ_CLOCK_OFFSET_NS test knob), so the
 bridge converts with the difference of the two clocks, measured once per node.
 """
@@ -15,7 +16,7 @@ import threading
 import numpy as np
 
 from .node import Node, register_node_type
-from .errors import InvalidArgument, PyAcqTimeout, ClosedError
+from .errors import ClosedError, InvalidArgument, PyAcqTimeout, StateError
 from . import timing
 
 __all__ = ["LSLInlet", "LSLOutlet"]
@@ -81,8 +82,9 @@ class LSLInlet(Node):
         self.max_chunk = int(max_chunk)
         self.dtype = np.dtype(_DTYPES[code])
         # The full description (channel labels) comes from the outlet itself.
-        self.inlet = pylsl.StreamInlet(self.info, max_buflen=max_buflen, max_chunklen=self.max_chunk,
-                                       processing_flags=pylsl.proc_clocksync)
+        # No proc_clocksync: liblsl would correct every sample (half the throughput); only the
+        # last sample's stamp of a chunk is used, corrected here with time_correction().
+        self.inlet = pylsl.StreamInlet(self.info, max_buflen=max_buflen, max_chunklen=self.max_chunk)
         self._names = _channel_names(self.inlet.info(timeout=resolve_timeout))
         self.output.spec.update(dtype=self.dtype.name, shape=(-1, self.info.channel_count()),
                                 sample_rate=float(self.info.nominal_srate()))
@@ -103,14 +105,22 @@ class LSLInlet(Node):
         self._thread = threading.Thread(target=self._run, name="LSLInlet", daemon=True)
         self._thread.start()
 
+    #: Seconds between refreshes of LSL's clock correction for the outlet's host.
+    CORRECTION_PERIOD = 1.0
+
     def _run(self):
+        correction = self.inlet.time_correction(timeout=5.0)
+        refreshed = timing.clock_now()
         while self._running:
             _, stamps = self.inlet.pull_chunk(timeout=0.1, max_samples=self.max_chunk, dest_obj=self.buffer)
             n = len(stamps)
             if not n:
                 continue
+            if timing.clock_now() - refreshed > self.CORRECTION_PERIOD:
+                correction = self.inlet.time_correction(timeout=5.0)
+                refreshed = timing.clock_now()
             self.head += n
-            self.output.send(self.buffer[:n], index=self.head, timestamp=stamps[-1] + self.delta)
+            self.output.send(self.buffer[:n], index=self.head, timestamp=stamps[-1] + correction + self.delta)
 
     def _stop(self):
         self._running = False
@@ -161,16 +171,32 @@ class LSLOutlet(Node):
         stream = self.input
         while self._running:
             try:
-                if not stream.poll(timeout=100):
-                    continue
-                _, data = stream.recv(timeout=0)
-                try:
-                    stamp = stream.last_timestamp - self.delta
-                except Exception:  # noqa: BLE001 - an unstamped producer: LSL stamps at push
-                    stamp = 0.0
-                self.outlet.push_chunk(np.ascontiguousarray(data), timestamp=0.0 if stamp != stamp else stamp)
+                _, data = stream.recv(timeout=0.1)
+                # Chunks already queued go out in one push (LSL derives the earlier samples'
+                # stamps from the rate): one liblsl call instead of one per small chunk.
+                parts = [data]
+                rows = len(data)
+                while rows < self.MAX_PUSH and stream.poll(0):
+                    _, data = stream.recv(timeout=0)
+                    parts.append(data)
+                    rows += len(data)
+                stamp = self._lsl_stamp(stream)
+                self.outlet.push_chunk(parts[0] if len(parts) == 1 else np.concatenate(parts), timestamp=stamp)
+            except PyAcqTimeout:
+                continue
             except ClosedError:
                 return
+
+    #: Most samples gathered into one push.
+    MAX_PUSH = 4096
+
+    def _lsl_stamp(self, stream):
+        """The last received chunk's time on LSL's clock; 0 (stamp at push) when unknown."""
+        try:
+            stamp = stream.last_timestamp - self.delta
+        except StateError:  # an unstamped producer (an original pyacq output)
+            return 0.0
+        return 0.0 if stamp != stamp else stamp
 
     def _stop(self):
         self._running = False
