@@ -32,8 +32,18 @@ public final class ClockServer: @unchecked Sendable {
             }
             let server = try ClockServer(binding: bindURL)
             servers[key] = server
+            if protocolName == "ipc" { removeAtExit(String(bindURL.dropFirst("ipc://".count))) }
             return server
         }
+    }
+
+    nonisolated(unsafe) private static var ipcFiles: [String] = []
+
+    /// The server lives as long as the process: its ipc pipe file goes when the process exits.
+    private static func removeAtExit(_ path: String) {
+        // No lock at exit: another thread may hold it forever by then.
+        if ipcFiles.isEmpty { atexit { ClockServer.ipcFiles.forEach { unlink($0) } } }
+        ipcFiles.append(path)
     }
 
     private init(binding bindURL: String) throws(PyAcqError) {
