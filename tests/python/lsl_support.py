@@ -1,5 +1,5 @@
 """The LSL round trip used by the bridge test and its benchmark: a pylsl outlet -> LSLInlet ->
-StreamConverter (a Swift node, converting to float64 and back is not needed: passthrough) ->
+StreamConverter (a Swift node, passthrough) ->
 LSLOutlet -> a pylsl inlet."""
 
 import uuid
