@@ -101,6 +101,7 @@ bench: lib
 	@if [ -f benchmarks/graph_bench.py ]; then python3 benchmarks/graph_bench.py; fi
 	LIBPYACQ_PATH=build/lib python3 benchmarks/local_graph_bench.py 2 | grep '^bench'
 	LIBPYACQ_PATH=build/lib python3 benchmarks/viewers_bench.py 10 2>/dev/null | grep '^bench'
+	LIBPYACQ_PATH=build/lib python3 benchmarks/time_bench.py 2>/dev/null | grep '^bench'
 	$(SWIFT_RELEASE) --product pyacq-device-bench
 	python3 benchmarks/eeg_bench.py
 	$(SWIFT_RELEASE) --product pyacq-av-bench

@@ -664,6 +664,59 @@ PYACQ_API int pyacq_output_commit(pyacq_output *stream);
  * Errors: none beyond the general ones. */
 PYACQ_API int pyacq_output_stats(pyacq_output *stream, char **json_out);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Time: per-chunk timestamps and clock offsets                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Timestamps are seconds on a process's stream clock: CLOCK_MONOTONIC (the clock of Python's
+ * time.perf_counter on Linux) plus the test knob PYACQ_CLOCK_OFFSET_NS (integer nanoseconds added
+ * to every reading; for tests only). A chunk's timestamp is the time of its last sample. Between
+ * libpyacq peers every chunk carries its producer's timestamp (README "Protocol notes"); an input
+ * maps it onto its own clock with the producer's clock offset. */
+
+/* An estimate of a peer's clock: offset = peer clock - local clock (a peer time t is t - offset
+ * locally); the true offset lies within offset +- uncertainty, uncertainty = round_trip / 2 of
+ * the shortest of `probes` probes; measured_at is the local clock time of that probe. */
+typedef struct pyacq_clock_offset {
+    double offset;
+    double uncertainty;
+    double round_trip;
+    double measured_at;
+    int32_t probes;
+} pyacq_clock_offset;
+
+/* The stream clock now, seconds. Thread-safe. Errors: PYACQ_ERR_INVALID_ARGUMENT (NULL out). */
+PYACQ_API int pyacq_clock_now(double *seconds_out);
+
+/* pyacq_output_send with an explicit timestamp (stream-clock seconds of the chunk's last sample;
+ * NaN = stamp at send). Thread-safe like pyacq_output_send. Errors: as pyacq_output_send. */
+PYACQ_API int pyacq_output_send_stamped(pyacq_output *stream, const void *data, const char *dtype, int32_t ndim,
+                                        const int64_t *shape, const int64_t *strides, int64_t index, double timestamp);
+
+/* pyacq_output_commit with an explicit timestamp (NaN = stamp at commit). Errors: as
+ * pyacq_output_commit. */
+PYACQ_API int pyacq_output_commit_stamped(pyacq_output *stream, double timestamp);
+
+/* The last received chunk's timestamp: *local_out on this process's clock (NaN until the first
+ * clock offset estimate), *raw_out as the producer sent it (either pointer may be NULL).
+ * Thread-safe. Errors: PYACQ_ERR_STATE (no stamped chunk received yet, or the producer does not
+ * stamp: an original pyacq output, or timestamps switched off with the param timestamps=false). */
+PYACQ_API int pyacq_input_last_timestamp(pyacq_input *stream, double *local_out, double *raw_out);
+
+/* The producer's clock offset as seen by this input (re-estimated every clock_offset_period
+ * seconds, input spec key, default 5), waiting up to timeout_ms (< 0: 2000) for the first
+ * estimate. Thread-safe. Errors: PYACQ_ERR_STATE (the producer does not stamp),
+ * PYACQ_ERR_TIMEOUT (no estimate yet: the producer's clock server did not answer). */
+PYACQ_API int pyacq_input_clock_offset(pyacq_input *stream, int32_t timeout_ms, pyacq_clock_offset *out);
+
+/* Estimates the clock offset of the process serving `client` (any RPC peer, Python pyacq too)
+ * from `probes` (< 1: 8) synchronous calls of its time.perf_counter, keeping the one with the
+ * shortest round trip (the §6.3 measure_clock_diff averages instead). Blocks the calling thread
+ * for the probes. Errors: PYACQ_ERR_TIMEOUT, PYACQ_ERR_REMOTE (perf_counter did not return a
+ * float), PYACQ_ERR_IO. */
+PYACQ_API int pyacq_rpc_client_clock_offset(pyacq_rpc_client *client, int32_t probes, int32_t timeout_ms,
+                                            pyacq_clock_offset *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,8 @@ APT_PACKAGES+=(libfftw3-dev)
 PIP_PACKAGES=(numpy pyzmq msgpack blosc pytest scipy)
 # The viewers' extra (libpyacq[viewers]): their tests draw offscreen with pyqtgraph on PyQt5.
 PIP_PACKAGES+=(pyqtgraph PyQt5)
+# The LSL bridge (libpyacq.lsl): the pylsl wheel ships liblsl.so.
+PIP_PACKAGES+=(pylsl)
 if [ "${1:-}" = "--with-octave" ]; then APT_PACKAGES+=(octave liboctave-dev); fi
 
 missing=()
@@ -28,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import numpy, zmq, msgpack, blosc, pytest, scipy, pyqtgraph, PyQt5" 2>/dev/null; then
+if ! python3 -c "import numpy, zmq, msgpack, blosc, pytest, scipy, pyqtgraph, PyQt5, pylsl" 2>/dev/null; then
   echo "installing Python packages: ${PIP_PACKAGES[*]}"
   python3 -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi

@@ -184,8 +184,9 @@ import Glibc
     /// A producer ring written directly, and notifications sent by hand.
     func setUp(ringLength: Int, written: Int) throws -> (OutputStream, RawPublisher, InputStream) {
         let output = OutputStream()
+        // Unstamped: the hand-made notifications below impersonate the plain endpoint.
         try output.configure(["protocol": .string("inproc"), "transfermode": .string("sharedmem"), "buffer_size": .int(ringLength),
-                              "shape": .array([.int(-1), .int(2)])])
+                              "shape": .array([.int(-1), .int(2)]), "timestamps": .bool(false)])
         for _ in 0..<written / 64 { try output.send(NDArray(dtype: .float32, shape: [64, 2]).view) }
         let publisher = try RawPublisher("loss")
         var params = output.params.map

@@ -46,7 +46,7 @@ function varargout = build_mex(varargin)
                     {fullfile(repo, 'include'), '/usr/local/include', '/usr/include'}, {'pyacq.h'}, 'pyacq.h');
   % the gateway's translation units (mex_private.h lists what each holds)
   units = {'pyacq_mex.c', 'mex_errors.c', 'mex_handles.c', 'mex_args.c', 'mex_arrays.c', ...
-           'mex_streams.c', 'mex_ringbuffer.c', 'mex_rpc.c', 'mex_graph.c', 'mex_devices.c'};
+           'mex_streams.c', 'mex_ringbuffer.c', 'mex_rpc.c', 'mex_graph.c', 'mex_devices.c', 'mex_time.c'};
   src = cellfun(@(u) fullfile(here, u), units, 'UniformOutput', false);
   if ~exist(opts.OutDir, 'dir')
     mkdir(opts.OutDir);

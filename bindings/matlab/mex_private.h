@@ -46,6 +46,7 @@ extern const mex_command MEX_GRAPH_COMMANDS[];
 extern const mex_command MEX_DEVICE_COMMANDS[];
 extern const mex_command MEX_ERROR_COMMANDS[];
 extern const mex_command MEX_HANDLE_COMMANDS[];
+extern const mex_command MEX_TIME_COMMANDS[]; /* mex_time.c */
 
 /* --- errors (mex_errors.c) --- */
 

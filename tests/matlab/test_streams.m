@@ -66,6 +66,7 @@ function tests = all_tests()
     'README example', @t_readme_example
     'lifecycle: delete releases handles, buffer outlives its input', @t_lifecycle
     'mexLock: clear mex keeps the gateway and its handles', @t_mexlock
+    'timestamps and clock offset', @t_timestamps
   };
   tests = [tests; more];
 end
@@ -724,4 +725,19 @@ end
 function [index, data] = recv_two(in, timeout)
   % recv asking for the data too (an anonymous function called as a statement has nargout 0)
   [index, data] = in.recv(timeout);
+end
+
+function t_timestamps()
+  [out, in] = connected_pair(tcp_params('float32', [-1 2]));
+  o = in.clockOffset(5000);
+  check(abs(o.offset) <= o.uncertainty + 1e-9, 'same-process offset %g outside +-%g', o.offset, o.uncertainty);
+  check(o.probes == 8 && o.round_trip >= 0, 'probes %d round trip %g', o.probes, o.round_trip);
+  before = pyacq_mex('clock_now');
+  out.send(single([1 2; 3 4]));
+  in.recv(5000);
+  [t, raw] = in.lastTimestamp();
+  check(raw >= before && raw <= pyacq_mex('clock_now'), 'stamp %g not taken at send', raw);
+  check(abs(t - (raw - o.offset)) < 1e-9, 'local %g vs raw %g', t, raw);
+  delete(in);
+  delete(out);
 end

@@ -21,6 +21,9 @@ public final class InputPoller: @unchecked Sendable {
             while running.load(ordering: .acquiring) {
                 do throws(PyAcqError) {
                     let chunk = try input.receive(timeoutMs: 50)
+                    // What the handler sends is stamped with this chunk's time.
+                    StreamTimestamps.threadCurrent = chunk.timestamp
+                    defer { StreamTimestamps.threadCurrent = nil }
                     try handler(chunk)
                 } catch where error.code == .timeout {
                     continue

@@ -6,6 +6,12 @@ public struct ReceivedChunk: @unchecked Sendable {
     public let index: Int
     public let rows: Int
     public let data: ArrayView?
+    /// Time of the chunk's last sample on this process's clock (the producer's stamp minus the
+    /// estimated clock offset; NaN before the first estimate); nil when the producer does not
+    /// stamp (an original pyacq peer, or timestamps switched off).
+    public var timestamp: Double? = nil
+    /// The producer's stamp as sent, on its clock.
+    public var rawTimestamp: Double? = nil
 }
 
 /// What an input has seen, so losses are never silent.
@@ -48,6 +54,10 @@ public final class InputStream: @unchecked Sendable {
     private var lastDataOwner: AnyObject?
     /// Rows of the chunk a lagging sharedmem reader could not read.
     private var lostRows = 0
+    /// Set when the producer stamps chunks (Time/StreamTimestamps.swift).
+    private var stamps: TimestampSubscription?
+    private var clockTracker: ClockOffsetTracker?
+    private var lastStamp: ReceivedTimestamp?
 
     /// Plaindata messages a consumer's socket queues before leaving the rest at the producer.
     public static let receiveHighWaterMark: Int32 = 100
@@ -122,8 +132,13 @@ public final class InputStream: @unchecked Sendable {
             try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : InputStream.receiveHighWaterMark)
             try sock.setOption(ZMQ_SUBSCRIBE, bytes: [])
             let monitor = try p.protocolName() == "inproc" ? nil : try PeerMonitor(watching: sock)
-            try sock.connect(try p.url())
+            let subscription = try TimestampSubscription(p)
+            if let subscription { try sock.connect(subscription.url) } else { try sock.connect(try p.url()) }
+            let tracker = try subscription?.makeTracker(period: p["clock_offset_period"]?.doubleValue ?? 5)
             closeSocket()
+            stamps = subscription
+            clockTracker = tracker
+            lastStamp = nil
             isClosed = false
             socket = sock
             peerMonitor = monitor
@@ -158,9 +173,11 @@ public final class InputStream: @unchecked Sendable {
             let sock = try connectedSocket()
             lastFrames = []
             lastDataOwner = nil
-            let frames = try nextMessage(sock, timeoutMs: timeoutMs)
+            var frames = try nextMessage(sock, timeoutMs: timeoutMs)
             do throws(PyAcqError) {
-                let chunk = try decode(frames, withData: withData)
+                let stamp: ReceivedTimestamp? = stamps == nil ? nil : try takeStamp(&frames)
+                var chunk = try decode(frames, withData: withData)
+                if let stamp { (chunk.rawTimestamp, chunk.timestamp) = (stamp.raw, stamp.local) }
                 account(chunk)
                 lastFrames = frames
                 lastDataOwner = chunk.data?.owner
@@ -275,7 +292,44 @@ public final class InputStream: @unchecked Sendable {
         }
     }
 
+    /// Removes the stamp frame a stamped endpoint appends and maps it onto our clock.
+    private func takeStamp(_ frames: inout [ZMQMessage]) throws(PyAcqError) -> ReceivedTimestamp {
+        guard frames.count >= 2, let last = frames.popLast() else {
+            throw PyAcqError(.malformed, "a stamped stream message needs its timestamp frame, got \(frames.count) frame(s)")
+        }
+        let raw = try StreamTimestamps.decode(last)
+        // The first chunks can beat the first clock estimate: wait for it (once, bounded).
+        let estimate = clockTracker?.latest ?? (try? clockTracker?.estimate(timeoutMs: Self.firstEstimateWaitMs))
+        let stamp = ReceivedTimestamp(raw: raw, local: estimate?.toLocal(raw) ?? .nan)
+        lastStamp = stamp
+        return stamp
+    }
+
+    /// How long a stamped chunk may wait for the producer's first clock estimate.
+    public static let firstEstimateWaitMs = 1000
+
+    /// The last received chunk's timestamp (nil if none arrived or the producer does not stamp).
+    public var lastTimestamp: ReceivedTimestamp? { lock.withLock { lastStamp } }
+
+    /// The latest clock offset estimate of the producer, without waiting (nil before the first).
+    public var latestClockOffset: ClockOffsetEstimate? { lock.withLock { clockTracker?.latest } }
+
+    /// True when the producer stamps its chunks and this input reads the stamps.
+    public var receivesTimestamps: Bool { lock.withLock { stamps != nil } }
+
+    /// The producer's clock offset (producer − local), waiting up to `timeoutMs` for the first
+    /// estimate; fails when the producer does not stamp chunks.
+    public func clockOffset(timeoutMs: Int = 2000) throws(PyAcqError) -> ClockOffsetEstimate {
+        guard let tracker = lock.withLock({ clockTracker }) else {
+            throw PyAcqError(.state, "this input has no clock offset: it is not connected to a timestamping libpyacq output")
+        }
+        return try tracker.estimate(timeoutMs: timeoutMs)
+    }
+
     private func closeSocket() {
+        clockTracker?.stop()
+        clockTracker = nil
+        stamps = nil
         peerMonitor?.close()
         peerMonitor = nil
         socket?.close()

@@ -32,6 +32,8 @@ public final class OutputStream: @unchecked Sendable {
     private var compression = ""
     private var subscribers = 0
     private var isClosed = false
+    /// The stamped endpoint for libpyacq consumers (Time/StreamTimestamps.swift); nil when off.
+    private var stamper: TimestampPublisher?
 
     /// Outgoing queue limit per subscriber, in messages. Beyond it ZeroMQ drops chunks for that
     /// subscriber (the consumer sees the gap in the indexes) so a stalled consumer can never
@@ -120,6 +122,13 @@ public final class OutputStream: @unchecked Sendable {
             if let colon = endpoint.lastIndex(of: ":") {
                 p["port"] = .string(String(endpoint[endpoint.index(after: colon)...]))
             }
+            var newStamper: TimestampPublisher?
+            if StreamTimestamps.enabled(p[StreamTimestamps.paramKey]) {
+                newStamper = try TimestampPublisher(protocolName: proto, interface: map["interface"]?.stringValue ?? "127.0.0.1")
+                p[StreamTimestamps.paramKey] = .map(newStamper?.announced ?? [:])
+            }
+            stamper?.close()
+            stamper = newStamper
             socket?.close()
             removeIPCPipe()
             ring?.sharedMemory?.removeFile()
@@ -142,12 +151,14 @@ public final class OutputStream: @unchecked Sendable {
     }
 
     /// Sends one chunk whose first axis is time; `index` defaults to `lastIndex + rows`.
-    public func send(_ chunk: ArrayView, index: Int? = nil) throws(PyAcqError) {
+    /// `timestamp`: stream-clock time of the chunk's last sample (default: the input chunk this
+    /// thread is processing, else now).
+    public func send(_ chunk: ArrayView, index: Int? = nil, timestamp: Double? = nil) throws(PyAcqError) {
         try lock.withLock { () throws(PyAcqError) in
             let socket = try configuredSocket()
             guard pending == nil else { throw PyAcqError(.state, "output stream \(displayName)has reserved rows; commit() them before sending") }
             try checkChunk(chunk)
-            try publish(chunk, index: try validIndex(index, rows: chunk.shape[0]), on: socket)
+            try publish(chunk, index: try validIndex(index, rows: chunk.shape[0]), timestamp: timestamp, on: socket)
         }
     }
 
@@ -160,11 +171,11 @@ public final class OutputStream: @unchecked Sendable {
 
     /// Writes a checked chunk into the ring (then notifies) or sends it as plaindata within the
     /// queue budget; the one path of `send` and of a committed reservation.
-    private func publish(_ chunk: ArrayView, index newIndex: Int, on socket: ZMQSocket) throws(PyAcqError) {
+    private func publish(_ chunk: ArrayView, index newIndex: Int, timestamp: Double?, on socket: ZMQSocket) throws(PyAcqError) {
         let rows = chunk.shape[0]
         if let ring {
             try ring.newChunk(chunk, index: newIndex)
-            try notify(index: newIndex, rows: rows, on: socket)
+            try notify(index: newIndex, rows: rows, timestamp: timestamp, on: socket)
             return
         }
         let frames = try plainDataFrames(chunk, index: newIndex)
@@ -177,16 +188,22 @@ public final class OutputStream: @unchecked Sendable {
             lastIndex = newIndex
             return
         }
-        try socket.send([frames[0], data])
+        try emit([frames[0], data], timestamp: timestamp, on: socket)
         lastIndex = newIndex
         chunksSent += 1
     }
 
     /// Tells sharedmem consumers that rows up to `index` are in the ring.
-    private func notify(index newIndex: Int, rows: Int, on socket: ZMQSocket) throws(PyAcqError) {
-        try socket.send([try notification(index: newIndex, rows: rows)])
+    private func notify(index newIndex: Int, rows: Int, timestamp: Double?, on socket: ZMQSocket) throws(PyAcqError) {
+        try emit([try notification(index: newIndex, rows: rows)], timestamp: timestamp, on: socket)
         lastIndex = newIndex
         chunksSent += 1
+    }
+
+    /// Sends a chunk's frames to pyacq consumers and, stamped, to libpyacq ones.
+    private func emit(_ frames: [ZMQMessage], timestamp: Double?, on socket: ZMQSocket) throws(PyAcqError) {
+        try stamper?.send(frames, timestamp: StreamTimestamps.resolve(timestamp))
+        try socket.send(frames)
     }
 
     private var displayName: String { name.isEmpty ? "" : "'\(name)' " }
@@ -242,8 +259,8 @@ public final class OutputStream: @unchecked Sendable {
         }
     }
 
-    /// Publishes the reserved rows to every consumer.
-    public func commit() throws(PyAcqError) {
+    /// Publishes the reserved rows to every consumer (`timestamp` as in `send`).
+    public func commit(timestamp: Double? = nil) throws(PyAcqError) {
         try lock.withLock { () throws(PyAcqError) in
             guard let write = pending else { throw PyAcqError(.state, "output stream \(displayName)has no reserved rows to commit") }
             pending = nil
@@ -251,19 +268,19 @@ public final class OutputStream: @unchecked Sendable {
             switch write {
             case .ring(let reserved, let rows, let index):
                 reserved.commitInPlace(rows: rows, index: index)
-                try notify(index: index, rows: rows, on: socket)
+                try notify(index: index, rows: rows, timestamp: timestamp, on: socket)
             case .buffer(let buffer, let rows, let index):
                 let view = ArrayView(base: buffer.pointer, dtype: dtype, shape: [rows] + shape.dropFirst(), owner: buffer)
-                try publish(view, index: index, on: socket)
+                try publish(view, index: index, timestamp: timestamp, on: socket)
             }
         }
     }
 
     /// reserve + fill + commit, for producers that write a chunk in one go (audio callbacks).
-    public func sendRows(_ rows: Int, index: Int? = nil, fill: (UnsafeMutableRawPointer) -> Void) throws(PyAcqError) {
+    public func sendRows(_ rows: Int, index: Int? = nil, timestamp: Double? = nil, fill: (UnsafeMutableRawPointer) -> Void) throws(PyAcqError) {
         let reservation = try reserve(rows: rows, index: index)
         fill(reservation.data)
-        try commit()
+        try commit(timestamp: timestamp)
     }
 
     private func checkChunk(_ chunk: ArrayView) throws(PyAcqError) {
@@ -333,6 +350,7 @@ public final class OutputStream: @unchecked Sendable {
             guard let first = frames.first?.array.first else { continue }
             subscribers += first == 1 ? 1 : -1
         }
+        subscribers += stamper?.drainSubscriptionDelta() ?? 0
     }
 
     /// Waits until at least `count` consumers have subscribed; false on timeout.
@@ -366,6 +384,8 @@ public final class OutputStream: @unchecked Sendable {
             ring?.sharedMemory?.removeFile()
             ring = nil
             pending = nil
+            stamper?.close()
+            stamper = nil
         }
     }
 }

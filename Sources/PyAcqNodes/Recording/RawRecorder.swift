@@ -11,6 +11,8 @@ public final class RawRecorder: Node, @unchecked Sendable {
     private var directory = ""
     private var overwrite = false
     private var files: [String: AppendFile] = [:]
+    /// Streams whose producer stamps chunks (TimestampLog.swift).
+    private var timestampLogs: [String: TimestampLog] = [:]
     private var properties = ValueMap()
     private var annotations = ValueMap()
     private var pollers: [InputPoller] = []
@@ -43,6 +45,10 @@ public final class RawRecorder: Node, @unchecked Sendable {
             var entry = ValueMap()
             for key in ["streamtype", "dtype", "shape", "sample_rate", "channel_info"] where params[key] != nil { entry[key] = params[key] }
             entry["start_index"] = .null
+            if stream.receivesTimestamps {
+                TimestampLog.describe(&entry, stream: name)
+                timestampLogs[name] = try TimestampLog(directory: directory, stream: name)
+            }
             properties[name] = .map(entry)
             files[name] = try AppendFile(path: "\(directory)/\(name).raw", truncate: true)
         }
@@ -75,6 +81,12 @@ public final class RawRecorder: Node, @unchecked Sendable {
                         try writeProperties()
                     }
                     try files[name]?.write(bytes)
+                    if let log = timestampLogs[name], try log.record(chunk, estimate: stream.latestClockOffset),
+                       case .map(var entry)? = properties[name] {
+                        entry["clock_offsets"] = .array(log.offsets)
+                        properties[name] = .map(entry)
+                        try writeProperties()
+                    }
                 }
             }
             poller.start(name: "\(self.name)-rec")
@@ -91,6 +103,8 @@ public final class RawRecorder: Node, @unchecked Sendable {
         fileLock.withLock {
             for file in files.values { file.close() }
             files = [:]
+            for log in timestampLogs.values { log.close() }
+            timestampLogs = [:]
         }
     }
 }

@@ -144,11 +144,11 @@ public func measureClockOffset(_ client: RPCClient) throws(PyAcqError) -> Double
     var local: [Double] = []
     var remote: [Double] = []
     for _ in 0..<10 {
-        local.append(monotonicSeconds())
+        local.append(StreamClock.now())
         guard let r = try perfCounter.invoke().value?.doubleValue else { throw PyAcqError(.remote, "perf_counter did not return a float") }
         remote.append(r)
     }
-    local.append(monotonicSeconds())
+    local.append(StreamClock.now())
     let diffs = (0..<9).map { remote[$0] - (local[$0] + local[$0 + 1]) / 2 }
     return diffs.reduce(0, +) / Double(diffs.count)
 }

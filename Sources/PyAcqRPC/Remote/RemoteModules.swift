@@ -40,7 +40,7 @@ final class TimeModule: RemoteObject {
     var remoteTypeString: String { "<class 'module'>" }
     func remoteAttribute(_ name: String) throws(PyAcqError) -> RemoteEntity? {
         switch name {
-        case "perf_counter", "monotonic": return .method(RemoteMethod(name) { _ throws(PyAcqError) in .value(.double(monotonicSeconds())) })
+        case "perf_counter", "monotonic": return .method(RemoteMethod(name) { _ throws(PyAcqError) in .value(.double(StreamClock.now())) })
         case "time":
             return .method(RemoteMethod(name) { _ throws(PyAcqError) in
                 var ts = timespec()

@@ -76,6 +76,23 @@ classdef InputStream < handle
       end
     end
 
+    function [t, raw] = lastTimestamp(obj)
+    %LASTTIMESTAMP  Time of the last received chunk's last sample on this process's stream clock
+    %   (seconds; the producer's stamp minus the estimated clock offset) and RAW, the stamp on
+    %   the producer's clock. Raises pyacq:state when the producer does not stamp chunks.
+      [t, raw] = pyacq_mex('input_last_timestamp', obj.Handle);
+    end
+
+    function s = clockOffset(obj, timeoutMs)
+    %CLOCKOFFSET  The producer's clock offset: struct offset (producer - local, s), uncertainty
+    %   (half the shortest probe's round trip: the truth lies within offset +- uncertainty),
+    %   round_trip, measured_at, probes. Waits up to TIMEOUTMS (default 2000) for the first estimate.
+      if nargin < 2
+        timeoutMs = 2000;
+      end
+      s = pyacq_mex('input_clock_offset', obj.Handle, pyacq.internal.timeoutMs(timeoutMs));
+    end
+
     function n = emptyQueue(obj)
     %EMPTYQUEUE  Discards every queued chunk; returns how many.
       n = pyacq_mex('input_empty_queue', obj.Handle);

@@ -102,6 +102,12 @@ lib, library_path = _load()
 
 # ----------------------------------------------------------------------------- types
 
+class pyacq_clock_offset(ctypes.Structure):
+    """struct pyacq_clock_offset (see pyacq.h)."""
+    _fields_ = [("offset", ctypes.c_double), ("uncertainty", ctypes.c_double), ("round_trip", ctypes.c_double),
+                ("measured_at", ctypes.c_double), ("probes", ctypes.c_int32)]
+
+
 class pyacq_view(ctypes.Structure):
     """struct pyacq_view: a borrowed, typed, strided view (see pyacq.h)."""
     _fields_ = [
@@ -312,6 +318,13 @@ _PROTOTYPES = {
     "pyacq_video_devices": (_int, [_StringOut]),
     "pyacq_output_reserve": (_int, [OutputHandle, _i64, _i64, _P(_ptr), _P(_i64)]),
     "pyacq_output_commit": (_int, [OutputHandle]),
+    # time: the stream clock, stamped chunks, clock offsets (libpyacq.timing)
+    "pyacq_clock_now": (_int, [_P(ctypes.c_double)]),
+    "pyacq_output_send_stamped": (_int, [OutputHandle, _ptr, _str, _i32, Int64Array, Int64Array, _i64, ctypes.c_double]),
+    "pyacq_output_commit_stamped": (_int, [OutputHandle, ctypes.c_double]),
+    "pyacq_input_last_timestamp": (_int, [InputHandle, _P(ctypes.c_double), _P(ctypes.c_double)]),
+    "pyacq_input_clock_offset": (_int, [InputHandle, _i32, _P(pyacq_clock_offset)]),
+    "pyacq_rpc_client_clock_offset": (_int, [ClientHandle, _i32, _i32, _P(pyacq_clock_offset)]),
 }
 
 

@@ -619,6 +619,14 @@ class RPCClient(HandleOwner):
         """Estimated (remote perf_counter - local perf_counter) in seconds (PROTOCOL §6.3)."""
         return measure_clock_diff(self)
 
+    def clock_offset(self, probes=8, timeout=None):
+        """The server process's clock offset, NTP style (libpyacq.timing.ClockOffset): `probes`
+        calls of its time.perf_counter, keeping the shortest round trip; the truth lies within
+        offset +- uncertainty. Works with Python pyacq servers too."""
+        from . import timing
+        ms = self._ms() if timeout is None else timeout_ms(timeout)
+        return timing.rpc_clock_offset(self._live().handle, probes, ms, "clock_offset %s" % self.address)
+
     def close(self):
         """Forgets this client (the server is not affected). Idempotent."""
         self._release()

@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 
-from . import _capi
+from . import _capi, timing
 from ._arrays import CallerArray, borrowed_array, chunk_index, from_json, stream_dtype, strict_int, to_json
 from ._capi import check, lib, timeout_ms
 from ._handle import HandleKeeper, HandleOwner
@@ -224,13 +224,18 @@ class OutputStream(_Stream):
         """pyacq's name of reset_index()."""
         self.reset_index()
 
-    def send(self, data, index=None):
+    def send(self, data, index=None, timestamp=None):
         """Publishes one chunk (axis 0 = samples). `data` is any numpy array (any strides,
         negative ones included) of the stream dtype; it is handed to the library without a
-        Python-side copy. `index` = stream index after this chunk (default: last + len)."""
+        Python-side copy. `index` = stream index after this chunk (default: last + len).
+        `timestamp`: stream-clock seconds of the chunk's last sample (libpyacq.timing; default:
+        stamped at send)."""
         keeper = self._live()
         index = chunk_index(index, " (the stream index after this chunk)")
         chunk = CallerArray(data)
+        if timestamp is not None:
+            timing.send_stamped(keeper.handle, chunk, index, timestamp, "send on %s" % self._describe())
+            return
         check(lib.pyacq_output_send(keeper.handle, chunk.pointer, chunk.dtype, chunk.ndim, chunk.shape,
                                     chunk.strides, index), "send on %s" % self._describe())
 
@@ -249,9 +254,9 @@ class OutputStream(_Stream):
         buffer = (ctypes.c_char * max(int(nbytes.value), 1)).from_address(data.value) if data.value else bytearray(1)
         return np.frombuffer(buffer, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
 
-    def commit(self):
-        """Publishes the rows obtained from reserve()."""
-        check(lib.pyacq_output_commit(self._live().handle), "commit on %s" % self._describe())
+    def commit(self, timestamp=None):
+        """Publishes the rows obtained from reserve() (`timestamp` as in send())."""
+        timing.commit_stamped(self._live().handle, timestamp, "commit on %s" % self._describe())
 
     @property
     def last_index(self):
@@ -390,6 +395,24 @@ class InputStream(_Stream):
         if copy:
             data = np.array(data, order="C", copy=True)
         return index.value, data
+
+    @property
+    def last_timestamp(self):
+        """Time of the last received chunk's last sample on this process's clock (the
+        producer's stamp minus the estimated clock offset; NaN before the first estimate).
+        StateError when the producer does not stamp (an original pyacq output)."""
+        return timing.last_timestamp(self._live().handle, "last_timestamp of %s" % self._describe())[0]
+
+    @property
+    def last_raw_timestamp(self):
+        """The last received chunk's stamp on the producer's clock."""
+        return timing.last_timestamp(self._live().handle, "last_raw_timestamp of %s" % self._describe())[1]
+
+    def clock_offset(self, timeout=2.0):
+        """The producer's clock offset (libpyacq.timing.ClockOffset), waiting up to `timeout`
+        seconds for the first estimate; re-estimated every 5 s (input spec key
+        ``clock_offset_period``)."""
+        return timing.input_clock_offset(self._live().handle, timeout, "clock_offset of %s" % self._describe())
 
     def empty_queue(self):
         """Discards every chunk already queued; returns how many."""
