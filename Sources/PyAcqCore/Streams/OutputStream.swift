@@ -20,10 +20,13 @@ public final class OutputStream: @unchecked Sendable {
     /// for slow consumers before it drops chunks (counted in `samplesDropped`).
     public static let defaultMaxQueuedBytes = 256 << 20
     private var budget = QueueBudget(limit: OutputStream.defaultMaxQueuedBytes)
+    private let plainSender = PlainDataSender()
 
     private let lock = Lock()
     private var socket: ZMQSocket?
     private var ring: RingBuffer?
+    /// Socket-free wake-up of libpyacq sharedmem consumers (nil: notification messages only).
+    private var wakeup: SharedMemWakeup?
     private var dtype = DType.float32
 
     /// The stream's dtype as configured (parsed once).
@@ -93,6 +96,7 @@ public final class OutputStream: @unchecked Sendable {
             let maxQueued = try p.int("max_queued_bytes", default: Self.defaultMaxQueuedBytes)
             guard maxQueued > 0 else { throw PyAcqError(.badParams, "max_queued_bytes must be > 0, got \(maxQueued)") }
             var newRing: RingBuffer?
+            var newWakeup: SharedMemWakeup?
             if mode == "sharedmem" {
                 let size = try p.int("buffer_size", default: 0)
                 guard size > 0 else { throw PyAcqError(.badParams, "transfermode 'sharedmem' needs buffer_size > 0 (ring length in samples)") }
@@ -104,6 +108,7 @@ public final class OutputStream: @unchecked Sendable {
                 newRing = try RingBuffer(sharedMemory: shm, length: size, rowShape: rowShape, dtype: newDtype,
                                          double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
                 p["shm_id"] = .string(shm.path)
+                newWakeup = SharedMemWakeup.offer(in: &p, ringLength: size, chunkRows: newShape[0])
             }
             if proto != "tcp" {
                 p["interface"] = .string("pyacq_pipe_" + Posix.randomName(length: 24, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
@@ -123,6 +128,8 @@ public final class OutputStream: @unchecked Sendable {
             socket?.close()
             removeIPCPipe()
             ring?.sharedMemory?.removeFile()
+            wakeup?.retire()
+            wakeup = newWakeup
             isClosed = false
             socket = sock
             ring = newRing
@@ -167,23 +174,37 @@ public final class OutputStream: @unchecked Sendable {
             try notify(index: newIndex, rows: rows, on: socket)
             return
         }
-        let frames = try plainDataFrames(chunk, index: newIndex)
-        guard let data = try budget.admit(frames[1]) else {
-            if chunksDropped == 0 || chunksDropped.isMultiple(of: 1000) {
-                Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.limit))")
-            }
-            chunksDropped += 1
-            samplesDropped += rows
+        if compression.isEmpty, let block = chunk.contiguousBlock,
+           chunk.owner == nil || block.length <= PlainDataSender.copyLimit {
+            // Small or borrowed chunks: one copy, cached header (PlainDataSender).
+            let sent = try plainSender.send(UnsafeRawBufferPointer(start: block.start, count: block.length), index: newIndex,
+                                            offset: block.offset, shape: chunk.shape, strides: chunk.strides,
+                                            budget: budget, on: socket)
+            guard sent else { return drop(rows: rows, index: newIndex) }
             lastIndex = newIndex
+            chunksSent += 1
             return
         }
+        let frames = try plainDataFrames(chunk, index: newIndex)
+        guard let data = try budget.admit(frames[1]) else { return drop(rows: rows, index: newIndex) }
         try socket.send([frames[0], data])
         lastIndex = newIndex
         chunksSent += 1
     }
 
+    /// Counts a chunk the queue budget did not let through (consumers see the index gap).
+    private func drop(rows: Int, index newIndex: Int) {
+        if chunksDropped == 0 || chunksDropped.isMultiple(of: 1000) {
+            Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.limit))")
+        }
+        chunksDropped += 1
+        samplesDropped += rows
+        lastIndex = newIndex
+    }
+
     /// Tells sharedmem consumers that rows up to `index` are in the ring.
     private func notify(index newIndex: Int, rows: Int, on socket: ZMQSocket) throws(PyAcqError) {
+        wakeup?.publish(index: newIndex, rows: rows)
         try socket.send([try notification(index: newIndex, rows: rows)])
         lastIndex = newIndex
         chunksSent += 1
@@ -365,6 +386,8 @@ public final class OutputStream: @unchecked Sendable {
             removeIPCPipe()
             ring?.sharedMemory?.removeFile()
             ring = nil
+            wakeup?.retire()
+            wakeup = nil
             pending = nil
         }
     }

@@ -311,6 +311,9 @@ _PROTOTYPES = {
     "pyacq_video_devices": (_int, [_StringOut]),
     "pyacq_output_reserve": (_int, [OutputHandle, _i64, _i64, _P(_ptr), _P(_i64)]),
     "pyacq_output_commit": (_int, [OutputHandle]),
+    # latency (closed-loop use)
+    "pyacq_input_set_spin": (_int, [InputHandle, _i32]),
+    "pyacq_input_wakeup_mode": (_int, [InputHandle, _P(_i32)]),
 }
 
 
