@@ -376,16 +376,19 @@ static result_t run_wake(int use_eventfd, const pace_t *pc) {
         }
         _exit(0);
     }
+    /* Two wake-ups may coalesce (the consumer then records the later stamp once). */
     uint32_t seen = 0;
-    for (long k = 0; k < pc->count; k++) {
+    for (long k = 0; k < pc->count;) {
         if (use_eventfd) {
             uint64_t v;
             if (read(efd, &v, sizeof v) != sizeof v) break;
+            k += (long)v;
         } else {
             while (atomic_load(&page->seq) == seen) futex(&page->seq, FUTEX_WAIT, seen, NULL);
             seen = atomic_load(&page->seq);
+            k = seen;
         }
-        record(&res, k, atomic_load(&page->stamp), now_ns());
+        record(&res, k - 1, atomic_load(&page->stamp), now_ns());
     }
     waitpid(child, NULL, 0);
     close(efd);
@@ -438,7 +441,7 @@ static int selected(const char *name) { return only == NULL || strstr(name, only
 
 int main(int argc, char **argv) {
     self_path = argv[0];
-    if (argc == 9 && strcmp(argv[1], "--produce") == 0) {
+    if (argc == 8 && strcmp(argv[1], "--produce") == 0) {
         producer_t pr = {.out_fd = 1, .in_fd = 0};
         snprintf(pr.kind, sizeof pr.kind, "%s", argv[2]);
         snprintf(pr.mode, sizeof pr.mode, "%s", argv[3]);

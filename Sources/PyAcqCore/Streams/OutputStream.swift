@@ -205,7 +205,7 @@ public final class OutputStream: @unchecked Sendable {
     /// Tells sharedmem consumers that rows up to `index` are in the ring.
     private func notify(index newIndex: Int, rows: Int, on socket: ZMQSocket) throws(PyAcqError) {
         wakeup?.publish(index: newIndex, rows: rows)
-        try socket.send([try notification(index: newIndex, rows: rows)])
+        try plainSender.sendNotification(index: newIndex, rows: rows, on: socket)
         lastIndex = newIndex
         chunksSent += 1
     }
@@ -297,13 +297,6 @@ public final class OutputStream: @unchecked Sendable {
         for axis in 0..<shape.count where shape[axis] > 0 && chunk.shape[axis] != shape[axis] {
             throw PyAcqError(.invalidArgument, "chunk shape \(chunk.shape) does not match the stream shape \(shape)")
         }
-    }
-
-    private func notification(index: Int, rows: Int) throws(PyAcqError) -> ZMQMessage {
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(rows).bigEndian) { bytes.append(contentsOf: $0) }
-        return try ZMQMessage(bytes: bytes)
     }
 
     /// Header + data frames. Contiguous chunks (any axis order or direction) go out without a

@@ -22,10 +22,12 @@ final class PlainDataSender {
 
     /// The data frame being sent (reused: libzmq takes its content at each send).
     private let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+    private let note = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
 
     deinit {
         header.deallocate()
         message.deallocate()
+        note.deallocate()
     }
 
     /// The header frame for this chunk (PROTOCOL §9), re-encoded only when its layout changed.
@@ -64,6 +66,16 @@ final class PlainDataSender {
             throw ZMQ.lastError("zmq_msg_send")
         }
         return true
+    }
+
+    /// A sharedmem notification (PROTOCOL §11.4), sent from a reused 16-byte buffer.
+    func sendNotification(index: Int, rows: Int, on socket: ZMQSocket) throws(PyAcqError) {
+        note.storeBytes(of: UInt64(index).bigEndian, as: UInt64.self)
+        note.storeBytes(of: UInt64(rows).bigEndian, toByteOffset: 8, as: UInt64.self)
+        while zmq_send(socket.handle, note, 16, 0) < 0 {
+            if zmq_errno() == EINTR { continue }
+            throw ZMQ.lastError("zmq_send")
+        }
     }
 }
 
