@@ -95,6 +95,7 @@ bench: lib
 	@python3 -c "import pylsl" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check pylsl
 	$(SWIFT_RELEASE) --product pyacq-bench
 	benchmarks/run.sh
+	BENCH_PROGRAM=latency_bench benchmarks/run.sh
 	python3 benchmarks/rpc_peer_bench.py .build-lib/release/pyacq-bench 2 | grep '^bench:'
 	python3 benchmarks/dsp_bench.py .build-lib/release/pyacq-bench 2
 	LIBPYACQ_PATH=build/lib python3 benchmarks/python_bench.py 2 2>/dev/null | grep '^bench'

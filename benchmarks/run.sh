@@ -4,8 +4,11 @@
 # temporary directory (ipc pipes are created in the working directory, shared-memory files in
 # $TMPDIR) and prints its "bench: ..." lines. Arguments are passed on to stream_bench:
 # [seconds_per_run (default 0.2)] [repetitions (default 5)]; environment knobs are described at
-# the top of stream_bench.c.
+# the top of stream_bench.c. BENCH_PROGRAM=latency_bench builds and runs
+# benchmarks/latency_bench.c the same way instead (one-way latency; its arguments and knobs are
+# described at its top).
 set -euo pipefail
+PROGRAM="${BENCH_PROGRAM:-stream_bench}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LIBDIR="$ROOT/build/lib"
@@ -24,9 +27,9 @@ cp "$(readlink -f "$LIBDIR/libpyacq.so")" "$tmp/lib/libpyacq.so.0"
 ln -s libpyacq.so.0 "$tmp/lib/libpyacq.so"
 
 # shellcheck disable=SC2046
-gcc -std=c11 -O2 -Wall -Wextra -pthread "$ROOT/benchmarks/stream_bench.c" -o "$tmp/stream_bench" \
+gcc -std=c11 -O2 -Wall -Wextra -pthread "$ROOT/benchmarks/$PROGRAM.c" -o "$tmp/$PROGRAM" \
   -I"$ROOT/include" -L"$tmp/lib" -lpyacq -Wl,-rpath,"$tmp/lib" $(pkg-config --cflags --libs libzmq)
 
 cd "$tmp/run"
 echo "# $(uname -srm), $(nproc) CPU(s): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-TMPDIR="$tmp/run" "$tmp/stream_bench" "$@"
+TMPDIR="$tmp/run" "$tmp/$PROGRAM" "$@"

@@ -717,6 +717,20 @@ PYACQ_API int pyacq_input_clock_offset(pyacq_input *stream, int32_t timeout_ms, 
 PYACQ_API int pyacq_rpc_client_clock_offset(pyacq_rpc_client *client, int32_t probes, int32_t timeout_ms,
                                             pyacq_clock_offset *out);
 
+/* ---- Latency (closed-loop use) --------------------------------------------------------- */
+
+/* Makes receives and polls on this input (pyacq_input_recv, _recv_into, _recv_retained,
+ * _poll) busy-wait up to `spin_us` microseconds for a chunk before they sleep: a shorter
+ * wake-up for one core's time. 0 (the default) sleeps at once. Thread-safe; applies from the
+ * next receive. Errors: PYACQ_ERR_INVALID_ARGUMENT (spin_us outside 0...1000000). */
+PYACQ_API int pyacq_input_set_spin(pyacq_input *stream, int32_t spin_us);
+
+/* How chunks reach this input: *mode_out = 1 when a sharedmem producer's shared-memory wake-up
+ * page is used (both ends libpyacq; stream param "shm_wakeup"), 0 for ZeroMQ messages
+ * (plaindata, original pyacq producers, or "shm_wakeup": false in the input's spec).
+ * Thread-safe. Errors: PYACQ_ERR_STATE (not connected). */
+PYACQ_API int pyacq_input_wakeup_mode(pyacq_input *stream, int32_t *mode_out);
+
 #ifdef __cplusplus
 }
 #endif

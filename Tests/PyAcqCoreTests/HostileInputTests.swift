@@ -191,6 +191,7 @@ import Glibc
         let publisher = try RawPublisher("loss")
         var params = output.params.map
         params["interface"] = .string(String(publisher.endpoint.dropFirst("inproc://".count)))
+        params["shm_wakeup"] = nil  // hand-made notifications: what an original pyacq producer sends
         let input = InputStream()
         try input.connect(params)
         try publisher.waitForSubscriber()

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <errno.h>
+#include "pyacq_wakeup.h"
 
 // The shared-memory header holds two native int64 indexes written by one process and read by
 // others; Swift's Atomic cannot live at an arbitrary address in a mapped file, so these do.

@@ -1,4 +1,6 @@
+import CPyAcqSupport
 import CZeroMQ
+import Synchronization
 
 /// One received chunk: the stream index after it and, when asked for, a read-only view of the
 /// data. The view stays valid while the chunk (or the view's owner) is alive.
@@ -44,6 +46,12 @@ public final class InputStream: @unchecked Sendable {
     public var streamDType: DType { lock.withLock { dtype } }
     private var compression = ""
     private var sharedRing: RingBuffer?
+    /// The producer's wake-up page when both ends are libpyacq (SharedMemWakeup), and where
+    /// this reader is in it.
+    private var wakeup: SharedMemWakeup?
+    private var wakeCursor = SharedMemWakeup.Cursor(next: 0)
+    private var joinIndex = 0
+    private let spinLimit = Atomic<Int>(0)
     private var localBuffer: RingBuffer?
     private var lastIndex: Int?
     private var isClosed = false
@@ -73,6 +81,16 @@ public final class InputStream: @unchecked Sendable {
     deinit { close() }
 
     public var isConnected: Bool { lock.withLock { socket != nil } }
+
+    /// Microseconds a receive or poll busy-waits for a chunk before it sleeps (0, the default:
+    /// sleep at once). Trades a core for a shorter wake-up in closed-loop use.
+    public var spinMicroseconds: Int {
+        get { spinLimit.load(ordering: .relaxed) }
+        set { spinLimit.store(max(0, min(newValue, 1_000_000)), ordering: .relaxed) }
+    }
+
+    /// True when chunks arrive through a shared-memory wake-up page instead of messages.
+    public var usesSocketFreeWakeup: Bool { lock.withLock { wakeup != nil } }
 
     public typealias RemoteParamsFetcher = (ProxyReference) throws(PyAcqError) -> ValueMap
     nonisolated(unsafe) private static var remoteParamsFetcher: RemoteParamsFetcher?
@@ -109,6 +127,7 @@ public final class InputStream: @unchecked Sendable {
             let shape = try p.shape()
             let newCompression = mode == "plaindata" ? try p.compression() : ""
             var ring: RingBuffer?
+            var page: SharedMemWakeup?
             if mode == "sharedmem" {
                 guard case .string(let path)? = p["shm_id"] else {
                     throw PyAcqError(.badParams, "sharedmem stream params have no 'shm_id' (the producer's shared file)")
@@ -121,6 +140,7 @@ public final class InputStream: @unchecked Sendable {
                 let shm = try SharedMemory(opening: path, size: size)
                 ring = try RingBuffer(sharedMemory: shm, length: length, rowShape: rowShape, dtype: newDtype,
                                       double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
+                page = SharedMemWakeup.accept(p)
             }
             if try p.protocolName() == "tcp", p["port"] == .string("*") {
                 throw PyAcqError(.state, "the output stream is not configured yet (its port is still \"*\"); configure it before connecting an input")
@@ -130,7 +150,9 @@ public final class InputStream: @unchecked Sendable {
             // A short receive queue for plaindata: what a slow reader leaves unread stays at the
             // producer, where max_queued_bytes bounds it and counts what it drops.
             try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : InputStream.receiveHighWaterMark)
-            try sock.setOption(ZMQ_SUBSCRIBE, bytes: [])
+            // With a wake-up page the connection only tells that the producer is alive: subscribe
+            // to a topic no notification matches, so the producer sends this reader nothing.
+            try sock.setOption(ZMQ_SUBSCRIBE, bytes: page == nil ? [] : SharedMemWakeup.silentTopic)
             let monitor = try p.protocolName() == "inproc" ? nil : try PeerMonitor(watching: sock)
             let subscription = try TimestampSubscription(p)
             if let subscription { try sock.connect(subscription.url) } else { try sock.connect(try p.url()) }
@@ -146,7 +168,12 @@ public final class InputStream: @unchecked Sendable {
             dtype = newDtype
             compression = newCompression
             sharedRing = ring
+            wakeup = page
+            wakeCursor = page?.cursorAtEnd() ?? SharedMemWakeup.Cursor(next: 0)
             lastIndex = nil
+            // Read after the cursor, so no chunk published meanwhile is missed: where this
+            // reader's loss count starts if it ever has to skip chunks.
+            joinIndex = ring?.index ?? 0
             stats = InputStatistics()
         }
         onConnected?(self)
@@ -163,7 +190,11 @@ public final class InputStream: @unchecked Sendable {
     /// True when a chunk is waiting (waits up to `timeoutMs`, -1 = forever).
     /// Polls under the lock: a ZeroMQ socket must never be used by two threads at once.
     public func poll(timeoutMs: Int) throws(PyAcqError) -> Bool {
-        try lock.withLock { () throws(PyAcqError) in try connectedSocket().poll(timeoutMs: timeoutMs) }
+        try lock.withLock { () throws(PyAcqError) in
+            let sock = try connectedSocket()
+            if let wakeup { return try waitForBoundary(wakeup, timeoutMs: timeoutMs, throwing: false) }
+            return try sock.poll(timeoutMs: timeoutMs)
+        }
     }
 
     /// Receives the next chunk, waiting up to `timeoutMs` (-1 = forever). A malformed message
@@ -173,13 +204,36 @@ public final class InputStream: @unchecked Sendable {
             let sock = try connectedSocket()
             lastFrames = []
             lastDataOwner = nil
-            var frames = try nextMessage(sock, timeoutMs: timeoutMs)
+            let arrived: Incoming
+            var pageTime = Double.nan
+            if let wakeup {
+                _ = try waitForBoundary(wakeup, timeoutMs: timeoutMs, throwing: true)
+                guard let boundary = wakeup.take(&wakeCursor) else { throw producerGone() }
+                if wakeCursor.skipped {
+                    // Skipped chunks are lost samples, counted from the last one seen.
+                    wakeCursor.skipped = false
+                    if lastIndex == nil { lastIndex = joinIndex }
+                }
+                arrived = .boundary(index: boundary.index, rows: boundary.rows)
+                pageTime = boundary.timestamp
+            } else {
+                arrived = .frames(try nextMessage(sock, timeoutMs: timeoutMs))
+            }
             do throws(PyAcqError) {
-                let stamp: ReceivedTimestamp? = stamps == nil ? nil : try takeStamp(&frames)
-                var chunk = try decode(frames, withData: withData)
+                var incoming = arrived
+                var stamp: ReceivedTimestamp?
+                if stamps != nil {
+                    if case .frames(var frames) = arrived {
+                        stamp = try takeStamp(&frames)
+                        incoming = .frames(frames)
+                    } else {
+                        stamp = mapStamp(pageTime)
+                    }
+                }
+                var chunk = try decode(incoming, withData: withData)
                 if let stamp { (chunk.rawTimestamp, chunk.timestamp) = (stamp.raw, stamp.local) }
                 account(chunk)
-                lastFrames = frames
+                if case .frames(let frames) = incoming { lastFrames = frames }
                 lastDataOwner = chunk.data?.owner
                 return chunk
             } catch {
@@ -196,12 +250,16 @@ public final class InputStream: @unchecked Sendable {
     /// more than the rest). Queued messages always come before news of a vanished producer.
     private func nextMessage(_ sock: ZMQSocket, timeoutMs: Int) throws(PyAcqError) -> [ZMQMessage] {
         let deadline = timeoutMs < 0 ? nil : monotonicSeconds() + Double(timeoutMs) / 1000
+        let spinUs = spinMicroseconds
+        if spinUs > 0 {
+            let until = min(monotonicSeconds() + Double(spinUs) / 1e6, deadline ?? .infinity)
+            repeat {
+                if let frames = try sock.receiveMessage(dontWait: true) { return frames }
+            } while monotonicSeconds() < until
+        }
         while true {
             if let frames = try sock.receiveMessage(dontWait: true) { return frames }
-            if let peerMonitor, try peerMonitor.takeDisconnect() {
-                let url = (try? params?.url()) ?? "?"
-                throw PyAcqError(.io, "producer gone: the output stream at \(url) disconnected (its process ended or it closed the stream)")
-            }
+            if let peerMonitor, try peerMonitor.takeDisconnect() { throw producerGone() }
             var remaining = -1
             if let deadline {
                 remaining = Int(((deadline - monotonicSeconds()) * 1000).rounded(.up))
@@ -211,27 +269,60 @@ public final class InputStream: @unchecked Sendable {
         }
     }
 
-    private func decode(_ frames: [ZMQMessage], withData: Bool) throws(PyAcqError) -> ReceivedChunk {
+    private func producerGone() -> PyAcqError {
+        let url = (try? params?.url()) ?? "?"
+        return PyAcqError(.io, "producer gone: the output stream at \(url) disconnected (its process ended or it closed the stream)")
+    }
+
+    /// Waits until the wake-up page has a chunk for this reader (true) or the producer closed
+    /// (true: the receive then reports it). Spins first if asked; sleeps in slices so a producer
+    /// killed without closing is noticed through the connection. On timeout: throws, or false.
+    private func waitForBoundary(_ page: SharedMemWakeup, timeoutMs: Int, throwing: Bool) throws(PyAcqError) -> Bool {
+        if page.isReady(wakeCursor) { return true }
+        let deadline = timeoutMs < 0 ? nil : monotonicSeconds() + Double(timeoutMs) / 1000
+        let spinUs = spinMicroseconds
+        if spinUs > 0 {
+            let until = min(monotonicSeconds() + Double(spinUs) / 1e6, deadline ?? .infinity)
+            while monotonicSeconds() < until {
+                if page.isReady(wakeCursor) { return true }
+                pyacq_cpu_relax()
+            }
+        }
+        while true {
+            if page.isReady(wakeCursor) { return true }
+            if let peerMonitor, try peerMonitor.takeDisconnect() { throw producerGone() }
+            var slice: Int64 = 100_000_000
+            if let deadline {
+                let remaining = deadline - monotonicSeconds()
+                if remaining <= 0 {
+                    if throwing { throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms") }
+                    return false
+                }
+                slice = min(slice, Int64(remaining * 1e9) + 1)
+            }
+            page.sleep(wakeCursor, timeoutNs: slice)
+        }
+    }
+
+    /// What a receive got: a message, or a chunk boundary read from the wake-up page.
+    private enum Incoming {
+        case frames([ZMQMessage])
+        case boundary(index: UInt64, rows: UInt64)
+    }
+
+    private func decode(_ incoming: Incoming, withData: Bool) throws(PyAcqError) -> ReceivedChunk {
+        let frames: [ZMQMessage]
+        switch incoming {
+        case .frames(let f): frames = f
+        case .boundary(let index, let rows):
+            guard let ring = sharedRing else { throw PyAcqError(.state, "wake-up page without a shared ring") }
+            return try readShared(try SharedMemNotification(index: index, rows: rows, ringLength: ring.length), from: ring, withData: withData)
+        }
         if let ring = sharedRing {
             guard frames.count == 1 else {
                 throw PyAcqError(.malformed, "sharedmem notification must be 1 frame of 16 bytes, got \(frames.count) frames")
             }
-            let note = try SharedMemNotification(decoding: frames[0].bytes, ringLength: ring.length)
-            var view: ArrayView?
-            if withData || localBuffer != nil {
-                do throws(PyAcqError) {
-                    view = try ring.getData(start: note.start, stop: note.stop)
-                } catch where error.code == .index && note.start < ring.writeIndex - ring.length {
-                    // Count only samples no earlier message accounted for: a stale notification
-                    // (behind lastIndex) must not count its rows, nor move lastIndex back.
-                    let from = max(note.start, lastIndex ?? note.start)
-                    lostRows = max(0, note.stop - from)
-                    lastIndex = max(lastIndex ?? note.stop, note.stop)
-                    throw PyAcqError(.overrun, "samples [\(note.start), \(note.stop)) were overwritten in the shared ring before this reader got to them; read faster or ask for a larger buffer_size")
-                }
-            }
-            if let view { try localBuffer?.newChunk(view, index: note.stop) }
-            return ReceivedChunk(index: note.stop, rows: note.stop - note.start, data: withData ? view : nil)
+            return try readShared(try SharedMemNotification(decoding: frames[0].bytes, ringLength: ring.length), from: ring, withData: withData)
         }
         guard frames.count == 2 else {
             throw PyAcqError(.malformed, "plaindata message must have 2 frames (header, data), got \(frames.count)")
@@ -240,6 +331,26 @@ public final class InputStream: @unchecked Sendable {
                                               dtype: dtype, compression: compression)
         try localBuffer?.newChunk(chunk.view, index: chunk.header.index)
         return ReceivedChunk(index: chunk.header.index, rows: chunk.header.shape[0], data: withData ? chunk.view : nil)
+    }
+
+    /// Reads the chunk a sharedmem notification (or wake-up page boundary) announced.
+    private func readShared(_ note: SharedMemNotification, from ring: RingBuffer, withData: Bool) throws(PyAcqError) -> ReceivedChunk {
+        var view: ArrayView?
+        if withData || localBuffer != nil {
+            do throws(PyAcqError) {
+                view = try ring.getData(start: note.start, stop: note.stop)
+            } catch where error.code == .index && note.start < ring.writeIndex - ring.length {
+                // Count the samples no earlier message accounted for: a gap before this chunk
+                // (chunks never announced) and its rows, but never rows of a stale
+                // notification (behind lastIndex), nor move lastIndex back.
+                let from = lastIndex ?? note.start
+                lostRows = max(0, note.stop - from)
+                lastIndex = max(lastIndex ?? note.stop, note.stop)
+                throw PyAcqError(.overrun, "samples [\(note.start), \(note.stop)) were overwritten in the shared ring before this reader got to them; read faster or ask for a larger buffer_size")
+            }
+        }
+        if let view { try localBuffer?.newChunk(view, index: note.stop) }
+        return ReceivedChunk(index: note.stop, rows: note.stop - note.start, data: withData ? view : nil)
     }
 
     private func account(_ chunk: ReceivedChunk) {
@@ -261,6 +372,7 @@ public final class InputStream: @unchecked Sendable {
         try lock.withLock { () throws(PyAcqError) in
             let sock = try connectedSocket()
             var n = 0
+            if let wakeup { while wakeup.take(&wakeCursor) != nil { n += 1 } }
             while try sock.receiveMessage(dontWait: true) != nil { n += 1 }
             return n
         }
@@ -297,7 +409,11 @@ public final class InputStream: @unchecked Sendable {
         guard frames.count >= 2, let last = frames.popLast() else {
             throw PyAcqError(.malformed, "a stamped stream message needs its timestamp frame, got \(frames.count) frame(s)")
         }
-        let raw = try StreamTimestamps.decode(last)
+        return mapStamp(try StreamTimestamps.decode(last))
+    }
+
+    /// The producer's time `raw` with its value on this process's clock.
+    private func mapStamp(_ raw: Double) -> ReceivedTimestamp {
         // The first chunks can beat the first clock estimate: wait for it (once, bounded).
         let estimate = clockTracker?.latest ?? (try? clockTracker?.estimate(timeoutMs: Self.firstEstimateWaitMs))
         let stamp = ReceivedTimestamp(raw: raw, local: estimate?.toLocal(raw) ?? .nan)
@@ -334,6 +450,7 @@ public final class InputStream: @unchecked Sendable {
         peerMonitor = nil
         socket?.close()
         socket = nil
+        wakeup = nil
         lastFrames = []
         lastDataOwner = nil
     }

@@ -20,10 +20,13 @@ public final class OutputStream: @unchecked Sendable {
     /// for slow consumers before it drops chunks (counted in `samplesDropped`).
     public static let defaultMaxQueuedBytes = 256 << 20
     private var budget = QueueBudget(limit: OutputStream.defaultMaxQueuedBytes)
+    private let plainSender = PlainDataSender()
 
     private let lock = Lock()
     private var socket: ZMQSocket?
     private var ring: RingBuffer?
+    /// Socket-free wake-up of libpyacq sharedmem consumers (nil: notification messages only).
+    private var wakeup: SharedMemWakeup?
     private var dtype = DType.float32
 
     /// The stream's dtype as configured (parsed once).
@@ -95,6 +98,7 @@ public final class OutputStream: @unchecked Sendable {
             let maxQueued = try p.int("max_queued_bytes", default: Self.defaultMaxQueuedBytes)
             guard maxQueued > 0 else { throw PyAcqError(.badParams, "max_queued_bytes must be > 0, got \(maxQueued)") }
             var newRing: RingBuffer?
+            var newWakeup: SharedMemWakeup?
             if mode == "sharedmem" {
                 let size = try p.int("buffer_size", default: 0)
                 guard size > 0 else { throw PyAcqError(.badParams, "transfermode 'sharedmem' needs buffer_size > 0 (ring length in samples)") }
@@ -106,6 +110,7 @@ public final class OutputStream: @unchecked Sendable {
                 newRing = try RingBuffer(sharedMemory: shm, length: size, rowShape: rowShape, dtype: newDtype,
                                          double: isDouble, fill: p.fill, axisOrder: p.axisOrder())
                 p["shm_id"] = .string(shm.path)
+                newWakeup = SharedMemWakeup.offer(in: &p, ringLength: size, chunkRows: newShape[0])
             }
             if proto != "tcp" {
                 p["interface"] = .string("pyacq_pipe_" + Posix.randomName(length: 24, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
@@ -132,6 +137,8 @@ public final class OutputStream: @unchecked Sendable {
             socket?.close()
             removeIPCPipe()
             ring?.sharedMemory?.removeFile()
+            wakeup?.retire()
+            wakeup = newWakeup
             isClosed = false
             socket = sock
             ring = newRing
@@ -178,24 +185,46 @@ public final class OutputStream: @unchecked Sendable {
             try notify(index: newIndex, rows: rows, timestamp: timestamp, on: socket)
             return
         }
-        let frames = try plainDataFrames(chunk, index: newIndex)
-        guard let data = try budget.admit(frames[1]) else {
-            if chunksDropped == 0 || chunksDropped.isMultiple(of: 1000) {
-                Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.limit))")
-            }
-            chunksDropped += 1
-            samplesDropped += rows
+        if stamper == nil, compression.isEmpty, let block = chunk.contiguousBlock,
+           chunk.owner == nil || block.length <= PlainDataSender.copyLimit {
+            // Small or borrowed chunks: one copy, cached header (PlainDataSender). A stamping
+            // output sends the same frames to two sockets, through emit().
+            let sent = try plainSender.send(UnsafeRawBufferPointer(start: block.start, count: block.length), index: newIndex,
+                                            offset: block.offset, shape: chunk.shape, strides: chunk.strides,
+                                            budget: budget, on: socket)
+            guard sent else { return drop(rows: rows, index: newIndex) }
             lastIndex = newIndex
+            chunksSent += 1
             return
         }
+        let frames = try plainDataFrames(chunk, index: newIndex)
+        guard let data = try budget.admit(frames[1]) else { return drop(rows: rows, index: newIndex) }
         try emit([frames[0], data], timestamp: timestamp, on: socket)
         lastIndex = newIndex
         chunksSent += 1
     }
 
+    /// Counts a chunk the queue budget did not let through (consumers see the index gap).
+    private func drop(rows: Int, index newIndex: Int) {
+        if chunksDropped == 0 || chunksDropped.isMultiple(of: 1000) {
+            Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.limit))")
+        }
+        chunksDropped += 1
+        samplesDropped += rows
+        lastIndex = newIndex
+    }
+
     /// Tells sharedmem consumers that rows up to `index` are in the ring.
+    /// Readers on the wake-up page find the chunk (and its time) there; the others get the
+    /// §11.4 message, stamped for libpyacq readers of a stamping output.
     private func notify(index newIndex: Int, rows: Int, timestamp: Double?, on socket: ZMQSocket) throws(PyAcqError) {
-        try emit([try notification(index: newIndex, rows: rows)], timestamp: timestamp, on: socket)
+        let time = (wakeup != nil || stamper != nil) ? StreamTimestamps.resolve(timestamp) : .nan
+        wakeup?.publish(index: newIndex, rows: rows, timestamp: time)
+        if stamper != nil {
+            try emit([try notification(index: newIndex, rows: rows)], timestamp: time, on: socket)
+        } else {
+            try plainSender.sendNotification(index: newIndex, rows: rows, on: socket)
+        }
         lastIndex = newIndex
         chunksSent += 1
     }
@@ -295,13 +324,6 @@ public final class OutputStream: @unchecked Sendable {
         }
     }
 
-    private func notification(index: Int, rows: Int) throws(PyAcqError) -> ZMQMessage {
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(rows).bigEndian) { bytes.append(contentsOf: $0) }
-        return try ZMQMessage(bytes: bytes)
-    }
-
     /// Header + data frames. Contiguous chunks (any axis order or direction) go out without a
     /// copy when their memory has an owner to keep alive; others are compacted once.
     private func plainDataFrames(_ chunk: ArrayView, index: Int) throws(PyAcqError) -> [ZMQMessage] {
@@ -383,6 +405,8 @@ public final class OutputStream: @unchecked Sendable {
             removeIPCPipe()
             ring?.sharedMemory?.removeFile()
             ring = nil
+            wakeup?.retire()
+            wakeup = nil
             pending = nil
             stamper?.close()
             stamper = nil

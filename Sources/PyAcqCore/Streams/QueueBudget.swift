@@ -7,7 +7,8 @@ import Synchronization
 /// chunk larger than the limit still goes out when nothing else is held.
 final class QueueBudget: @unchecked Sendable {
     let limit: Int
-    private let held = Atomic<Int>(0)
+    /// Bytes libzmq still holds (also updated by PlainDataSender's tracked copies).
+    let held = Atomic<Int>(0)
 
     init(limit: Int) { self.limit = limit }
 

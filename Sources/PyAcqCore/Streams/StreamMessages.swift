@@ -35,8 +35,12 @@ public struct SharedMemNotification: Equatable {
         guard frame.count == 16 else {
             throw PyAcqError(.malformed, "sharedmem notification must be 16 bytes, got \(frame.count)")
         }
-        let index = UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-        let rows = UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        try self.init(index: UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                      rows: UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 8, as: UInt64.self)), ringLength: ringLength)
+    }
+
+    /// A chunk boundary (from a message or a wake-up page), checked against the ring.
+    public init(index: UInt64, rows: UInt64, ringLength: Int) throws(PyAcqError) {
         guard ringLength > 0, rows <= UInt64(ringLength), index >= rows, index < (1 << 62) else {
             throw PyAcqError(.malformed, "sharedmem notification (index \(index), length \(rows)) is impossible for a ring of \(ringLength)")
         }

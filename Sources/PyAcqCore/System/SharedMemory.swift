@@ -55,13 +55,14 @@ public final class SharedMemory: @unchecked Sendable {
         self.removeOnClose = true
     }
 
-    /// Maps an existing segment read-only; it must hold at least `size` bytes.
-    public init(opening path: String, size: Int) throws(PyAcqError) {
+    /// Maps an existing segment (read-only unless `writable`: a consumer writes only to a
+    /// wake-up page); it must hold at least `size` bytes.
+    public init(opening path: String, size: Int, writable: Bool = false) throws(PyAcqError) {
         guard size > 0, size <= Extent.maxBytes else { throw PyAcqError(.badParams, "shared memory size \(size) is out of range") }
-        let fd = try Posix.check("open shared memory \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        let fd = try Posix.check("open shared memory \(path)") { open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) }
         do {
             try SharedMemory.requireSize(fd: fd, size: size, path: path, code: .badParams)
-            self.pointer = try SharedMemory.map(fd: fd, size: size, writable: false, path: path)
+            self.pointer = try SharedMemory.map(fd: fd, size: size, writable: writable, path: path)
         } catch {
             close(fd)
             throw error
@@ -69,7 +70,7 @@ public final class SharedMemory: @unchecked Sendable {
         self.fd = fd
         self.path = path
         self.size = size
-        self.isWritable = false
+        self.isWritable = writable
         self.removeOnClose = false
     }
 

@@ -325,6 +325,9 @@ _PROTOTYPES = {
     "pyacq_input_last_timestamp": (_int, [InputHandle, _P(ctypes.c_double), _P(ctypes.c_double)]),
     "pyacq_input_clock_offset": (_int, [InputHandle, _i32, _P(pyacq_clock_offset)]),
     "pyacq_rpc_client_clock_offset": (_int, [ClientHandle, _i32, _i32, _P(pyacq_clock_offset)]),
+    # latency (closed-loop use)
+    "pyacq_input_set_spin": (_int, [InputHandle, _i32]),
+    "pyacq_input_wakeup_mode": (_int, [InputHandle, _P(_i32)]),
 }
 
 

@@ -414,6 +414,26 @@ class InputStream(_Stream):
         ``clock_offset_period``)."""
         return timing.input_clock_offset(self._live().handle, timeout, "clock_offset of %s" % self._describe())
 
+    @property
+    def spin_us(self):
+        """Microseconds recv() and poll() busy-wait for a chunk before sleeping (default 0):
+        a shorter wake-up for closed-loop experiments, at the cost of a core while waiting."""
+        return getattr(self, "_spin_us", 0)
+
+    @spin_us.setter
+    def spin_us(self, value):
+        value = strict_int(value, "spin_us", 0, 1000000)
+        check(lib.pyacq_input_set_spin(self._live().handle, value), "spin_us on %s" % self._describe())
+        self._spin_us = value
+
+    @property
+    def socket_free_wakeup(self):
+        """True when this sharedmem input is woken through its libpyacq producer's shared
+        wake-up page (stream param ``shm_wakeup``) rather than by notification messages."""
+        mode = ctypes.c_int32()
+        check(lib.pyacq_input_wakeup_mode(self._live().handle, ctypes.byref(mode)))
+        return bool(mode.value)
+
     def empty_queue(self):
         """Discards every chunk already queued; returns how many."""
         out = ctypes.c_int64()
