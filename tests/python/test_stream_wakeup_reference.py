@@ -22,6 +22,9 @@ NCHAN = 4
 ROWS = (16, 1, 33, 7)
 CHUNKS = 60  # ~14 laps of the 256-sample ring
 
+pytestmark = pytest.mark.skipif(not REFERENCE or not os.access(REFERENCE, os.X_OK),
+                                reason="reference checks: set PYACQ_REFERENCE_PYTHON to the python of an original pyacq install")
+
 
 @pytest.fixture(autouse=True)
 def in_tmp(tmp_path, monkeypatch):

@@ -221,7 +221,7 @@ public final class OutputStream: @unchecked Sendable {
         let time = (wakeup != nil || stamper != nil) ? StreamTimestamps.resolve(timestamp) : .nan
         wakeup?.publish(index: newIndex, rows: rows, timestamp: time)
         if stamper != nil {
-            try emit([try notification(index: newIndex, rows: rows)], timestamp: time, on: socket)
+            try emit([try PlainDataSender.notificationFrame(index: newIndex, rows: rows)], timestamp: time, on: socket)
         } else {
             try plainSender.sendNotification(index: newIndex, rows: rows, on: socket)
         }

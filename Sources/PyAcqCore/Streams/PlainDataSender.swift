@@ -68,6 +68,15 @@ final class PlainDataSender {
         return true
     }
 
+    /// A sharedmem notification (PROTOCOL §11.4) as a message of its own (a stamping output
+    /// sends it to two sockets).
+    static func notificationFrame(index: Int, rows: Int) throws(PyAcqError) -> ZMQMessage {
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt64(rows).bigEndian) { bytes.append(contentsOf: $0) }
+        return try ZMQMessage(bytes: bytes)
+    }
+
     /// A sharedmem notification (PROTOCOL §11.4), sent from a reused 16-byte buffer.
     func sendNotification(index: Int, rows: Int, on socket: ZMQSocket) throws(PyAcqError) {
         note.storeBytes(of: UInt64(index).bigEndian, as: UInt64.self)

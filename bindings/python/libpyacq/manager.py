@@ -313,6 +313,7 @@ class Manager(HandleOwner):
             raise InvalidArgument("manager mode must be 'local' or 'rpc', got %r" % (mode,))
         self.mode = mode
         self.name = ""
+        _export_binding_for_children()  # Python node groups (and Swift groups' Python companions) import this binding
         self.timeout = timeout
         handle = _capi.ManagerHandle()
         check(lib.pyacq_manager_create(ctypes.byref(handle), mode.encode("ascii"), self._ms()), "create_manager(%r)" % mode)
@@ -354,7 +355,6 @@ class Manager(HandleOwner):
         if qt or kwds.get("python"):
             kwds["python"] = True
             kwds["qt"] = bool(qt)
-            _export_binding_for_children()
         if isinstance(host, ObjectProxy):
             host = host._rpc_addr
         elif isinstance(host, bytes):
