@@ -369,3 +369,18 @@ def test_oscilloscope_created_by_name_draws_in_a_node_group(kind):
         viewer.close()
     finally:
         manager.close()
+
+
+def test_python_node_initialized_unconfigured_takes_its_configure_defaults(custom_module):
+    import custom_nodes_for_test as nodes
+    doubler = nodes.Doubler()
+    with pytest.raises(libpyacq.NodeStateError, match="not connected"):
+        doubler.initialize()  # configured with gain=2.0 by default, but its input is not connected
+    assert doubler.configured() and doubler.gain == 2.0
+
+    class NeedsArgument(libpyacq.Node):
+        def _configure(self, channel):
+            self.channel = channel
+
+    with pytest.raises(libpyacq.NodeStateError, match="configure.. without arguments failed"):
+        NeedsArgument().initialize()

@@ -164,7 +164,13 @@ class Node:
         """Allocates what the node needs once its streams are connected / configured."""
         _require(not self._closed, "cannot initialize %s: it is closed" % self.name)
         _require(not self.running(), "cannot initialize %s while it is running" % self.name)
-        _require(self._configured, "%s must be configured before initialize()" % self.name)
+        if not self._configured:
+            # pyacq lets a node be initialized unconfigured: it gets its configure() defaults.
+            try:
+                self.configure()
+            except TypeError as exc:
+                raise NodeStateError("%s must be configured before initialize(): configure() without "
+                                     "arguments failed (%s)" % (self.name, exc)) from None
         for stream_name, stream in self.inputs.items():
             _require(stream.connected, "input %r of %s is not connected" % (stream_name, self.name))
         for stream_name, stream in self.outputs.items():
