@@ -417,6 +417,9 @@ _open_managers = weakref.WeakSet()
 
 def _close_managers():
     for manager in list(_open_managers):
+        keeper = manager._keeper
+        if keeper is None or not keeper.alive:  # closed already, or its handle's finalizer ran first at exit
+            continue
         try:
             manager.close()
         except PyAcqError as exc:  # at exit nothing can be done but telling
