@@ -14,10 +14,9 @@ import scipy.signal
 
 import libpyacq
 from libpyacq.core.host import Host
-from libpyacq.core.rpc import ProcessSpawner, QtRPCServer, RPCServer
+from libpyacq.core.rpc import ProcessSpawner, RPCServer
 from libpyacq.errors import RemoteCallError
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 CUSTOM_NODES = textwrap.dedent('''
     import numpy as np
