@@ -95,9 +95,9 @@ def overlap_filtfilt_reference(sos, signal, chunksize, overlapsize):
     return np.concatenate(out)
 
 
-def test_overlap_filtfilt_matches_the_reference_and_sosfiltfilt(nodegroup):
+@pytest.mark.parametrize("chunksize, overlapsize", [(256, 128), (100, 250)])  # overlap may exceed the chunk, as in pyacq
+def test_overlap_filtfilt_matches_the_reference_and_sosfiltfilt(nodegroup, chunksize, overlapsize):
     sos = bandpass(2)
-    chunksize, overlapsize = 256, 128
     signal = np.random.default_rng(5).standard_normal((chunksize * 20, 3))
     out, index = run_filter(nodegroup, "OverlapFiltfilt", signal, [chunksize] * 20, "filtfilt",
                             coefficients=sos, chunksize=chunksize, overlapsize=overlapsize)
@@ -114,7 +114,7 @@ def test_overlap_filtfilt_matches_the_reference_and_sosfiltfilt(nodegroup):
 @pytest.mark.parametrize("node_type, configure, message", [
     ("SosFilter", {"coefficients": np.zeros((3, 5))}, "(n_sections, 6)"),
     ("SosFilter", {"coefficients": np.array([[1, 0, 0, 1, np.nan, 0.0]])}, "NaN"),
-    ("OverlapFiltfilt", {"coefficients": bandpass(2), "chunksize": 100, "overlapsize": 200}, "overlapsize"),
+    ("OverlapFiltfilt", {"coefficients": bandpass(2), "chunksize": 100, "overlapsize": -1}, "overlapsize"),
     ("RawRecorder", {"streams": [], "dirname": "/tmp/x"}, "at least one stream"),
 ])
 def test_bad_configurations_are_refused_clearly(nodegroup, node_type, configure, message):

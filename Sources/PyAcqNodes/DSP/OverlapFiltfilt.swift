@@ -27,9 +27,6 @@ public final class OverlapFiltfilt: Node, @unchecked Sendable {
         guard chunksize > 0, overlapsize >= 0 else {
             throw PyAcqError(.badParams, "chunksize must be > 0 and overlapsize ≥ 0", exceptionType: "ValueError")
         }
-        guard overlapsize < chunksize else {
-            throw PyAcqError(.badParams, "overlapsize (\(overlapsize)) must be smaller than chunksize (\(chunksize))", exceptionType: "ValueError")
-        }
         sos = try DSPConfig.coefficients(kwargs, node: Self.typeName)
     }
 
