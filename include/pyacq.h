@@ -458,10 +458,11 @@ PYACQ_API int pyacq_input_connect_proxy(pyacq_input *stream, pyacq_proxy *output
 /* Distributed graphs: Manager, Host, NodeGroup, Node (PROTOCOL §5, §7, §14)                  */
 /*                                                                                          */
 /* Hosts, node groups, nodes and their streams have handle types of their own; each can be  */
-/* turned into a generic pyacq_proxy (for any method of PROTOCOL §7) and back. Node group   */
-/* processes are `pyacq-nodegroup` executables found next to the running program, or at     */
-/* $PYACQ_NODEGROUP_EXECUTABLE. Every call here may also return PYACQ_ERR_REMOTE (the peer  */
-/* raised: see pyacq_last_error_type), PYACQ_ERR_TIMEOUT and PYACQ_ERR_CLOSED (the peer     */
+/* turned into a generic pyacq_proxy handle, for any method of PROTOCOL §7, and back. Node */
+/* group processes are `pyacq-nodegroup` executables found next to the running program, or */
+/* at $PYACQ_NODEGROUP_EXECUTABLE (Python node groups: pyacq_manager_create_nodegroup).    */
+/* Every call here may also return PYACQ_ERR_REMOTE (the peer raised: see                    */
+/* pyacq_last_error_type), PYACQ_ERR_TIMEOUT and PYACQ_ERR_CLOSED (the peer                 */
 /* process has gone).                                                                       */
 /* ---------------------------------------------------------------------------------------- */
 
