@@ -37,7 +37,8 @@ def register_node_type_from_module(modname, classname):
 
 def _qt_running():
     import sys
-    for name in ("PyQt5", "PyQt6", "PySide6", "PySide2"):
+    from .widgetnode import _BINDINGS
+    for name in _BINDINGS:
         widgets = sys.modules.get(name + ".QtWidgets")
         if widgets is not None and widgets.QApplication.instance() is not None:
             return True

@@ -23,7 +23,7 @@ import traceback
 
 import numpy as np
 
-from .serializer import JsonSerializer, MsgpackSerializer, MARKER
+from .serializer import JsonSerializer, MsgpackSerializer
 from .errors import InvalidArgument
 
 __all__ = ["RPCServer", "QtRPCServer", "serving_server", "local_server_for", "proxy_for_local_object"]
@@ -72,37 +72,6 @@ def _import_module(name):
     return importlib.import_module(name)
 
 
-class _ServerSerializer:
-    """A serializer bound to a server: unencodable values are proxied through it and proxies to
-    this process's own servers decode to the local objects."""
-
-    def __init__(self, base, server):
-        self.base = base
-        self.server = server
-        base_encode, base_decode = base.encode, base.decode
-
-        def encode(obj):
-            try:
-                return base_encode(obj)
-            except InvalidArgument:
-                return server.get_proxy(obj)._marker()
-
-        def decode(dct):
-            if isinstance(dct, dict) and dct.get(MARKER) == "proxy":
-                owner = local_server_for(str(dct.get("rpc_addr", "")))
-                if owner is not None:
-                    return owner.unwrap_marker(dct)
-            return base_decode(dct)
-
-        base.encode, base.decode = encode, decode
-
-    def dumps(self, obj):
-        return self.base.dumps(obj)
-
-    def loads(self, data):
-        return self.base.loads(data)
-
-
 class _Request:
     __slots__ = ("caller", "req_id", "action", "return_type", "serializer", "opts_frame")
 
@@ -144,8 +113,7 @@ class RPCServer:
         self._next_obj_id = 0
         self._next_ref_id = 0
         self._table_lock = threading.Lock()
-        self._serializers = {"msgpack": _ServerSerializer(MsgpackSerializer(), self),
-                             "json": _ServerSerializer(JsonSerializer(), self)}
+        self._serializers = {"msgpack": MsgpackSerializer(server=self), "json": JsonSerializer(server=self)}
         self._client_formats = {}  # caller identity -> serializer name of its latest request
         self._requests = queue.Queue()
         self._replies = queue.Queue()

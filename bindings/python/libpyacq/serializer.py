@@ -32,8 +32,10 @@ _DATE = "%Y-%m-%d"
 
 
 class Serializer:
-    """Base of the two serializers. `server` / `client` are accepted for pyacq compatibility:
-    libpyacq's servers are in the library and never need the serializer to register objects."""
+    """Base of the two serializers. With a `server` (a libpyacq.core.rpc.RPCServer of this
+    process), values without a wire form are proxied through it (§3.7) and proxies to an object
+    of a server of this process decode to that object (§3.6); without one, encoding them raises
+    InvalidArgument. `client` is accepted for pyacq compatibility."""
 
     type = None
     #: bytes travel natively (msgpack bin) or as a marker map (JSON).
@@ -79,6 +81,8 @@ class Serializer:
             return int(obj)
         if isinstance(obj, tuple):
             return list(obj)
+        if self._server is not None:
+            return self._server.get_proxy(obj)._marker()
         raise InvalidArgument("%r (%s) cannot be serialized: pyacq would send it as a proxy through the sending "
                               "thread's RPC server, which libpyacq's servers cannot do for Python objects"
                               % (obj, type(obj).__name__))
@@ -103,7 +107,11 @@ class Serializer:
         if kind == "none":
             return None
         if kind == "proxy":
+            from .objectserver import local_server_for
             from .rpc import _wrap_proxy
+            owner = local_server_for(str(dct.get("rpc_addr", ""))) if self._server is not None else None
+            if owner is not None:
+                return owner.unwrap_marker(dct)
             extra = set(dct) - {MARKER, "rpc_addr", "obj_id", "ref_id", "type_str", "attributes", "sync", "timeout",
                                 "return_type", "defer_getattr", "no_proxy_types", "auto_delete"}
             if extra:
