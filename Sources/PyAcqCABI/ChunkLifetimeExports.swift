@@ -20,9 +20,11 @@ public func pyacq_input_recv_retained(_ h: OpaquePointer?, _ timeoutMs: Int32, _
         let chunkOut = try required(chunkOut, "chunk_out")
         chunkOut.pointee = nil
         let chunk = try stream.receive(timeoutMs: Int(timeoutMs), withData: viewOut != nil)
-        if let data = chunk.data { try checkedViewDims(data) }
+        if let viewOut {
+            guard let data = chunk.data else { throw PyAcqError(.internalError, "received chunk has no data") }
+            try fill(viewOut, with: data)
+        }
         indexOut?.pointee = Int64(chunk.index)
-        if let viewOut { fill(viewOut, with: chunk.data, itemsize: stream.streamDType.itemsize) }
         if let owner = chunk.data?.owner {
             chunkOut.pointee = HandleRegistry.register(RetainedChunk(owner: owner))
         }

@@ -84,10 +84,11 @@ enum HandleRegistry {
     /// (a local node's stream) only refers to an object something else owns.
     nonisolated(unsafe) private static var live: [UInt: (object: AnyObject, owned: Bool)] = [:]
     nonisolated(unsafe) private static var nextId: UInt = 0
-    private static let lock = Lock()
+    /// Every call resolves its handle: producer and consumer threads read it at once.
+    private static let lock = ReadWriteLock()
 
     static func register(_ object: AnyObject, owned: Bool = true) -> OpaquePointer {
-        lock.withLock {
+        lock.writing {
             // Ids step by 16 and start high, so a small integer or a real pointer is never one.
             nextId = nextId == 0 ? 0x7a00_0000_0000 : nextId + 16
             live[nextId] = (object, owned)
@@ -97,7 +98,7 @@ enum HandleRegistry {
 
     static func resolve<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, _ what: String) throws(PyAcqError) -> T {
         guard let handle else { throw PyAcqError(.handle, "\(what) handle is NULL") }
-        let object = lock.withLock { live[UInt(bitPattern: handle)]?.object }
+        let object = lock.reading { live[UInt(bitPattern: handle)]?.object }
         guard let object else { throw PyAcqError(.handle, "\(what) handle is invalid or was already destroyed") }
         guard let typed = object as? T else {
             throw PyAcqError(.handle, "wrong handle kind: expected a \(what) handle, got a \(kindName(of: object)) handle")
@@ -109,7 +110,7 @@ enum HandleRegistry {
     @discardableResult
     static func release(_ handle: OpaquePointer?) -> AnyObject? {
         guard let handle else { return nil }
-        guard let entry = lock.withLock({ live.removeValue(forKey: UInt(bitPattern: handle)) }), entry.owned else { return nil }
+        guard let entry = lock.writing({ live.removeValue(forKey: UInt(bitPattern: handle)) }), entry.owned else { return nil }
         return entry.object
     }
 
@@ -139,19 +140,22 @@ func callerArray(data: UnsafeRawPointer?, dtype: UnsafePointer<CChar>?, defaultD
     return ArrayView(base: base, dtype: type, shape: dims, strides: strideList)
 }
 
-func fill(_ out: UnsafeMutablePointer<pyacq_view>, with view: ArrayView?, itemsize: Int) {
-    out.pointee.data = view.map { UnsafeRawPointer($0.base) }
-    out.pointee.itemsize = Int32(itemsize)
-    let shape = view?.shape ?? []
-    let strides = view?.strides ?? []
-    out.pointee.ndim = Int32(shape.count)
+/// Describes `view` (item size of its own dtype) to C, after checking its dimensions.
+func fill(_ out: UnsafeMutablePointer<pyacq_view>, with view: borrowing ArrayView) throws(PyAcqError) {
+    try checkedViewDims(view)
+    let ndim = view.shape.count
+    out.pointee.data = UnsafeRawPointer(view.base)
+    out.pointee.itemsize = Int32(view.dtype.itemsize)
+    out.pointee.ndim = Int32(ndim)
     withUnsafeMutableBytes(of: &out.pointee.shape) { raw in
-        let dst = raw.bindMemory(to: Int64.self)
-        for i in 0..<dst.count { dst[i] = i < shape.count ? Int64(shape[i]) : 0 }
+        let dst = raw.baseAddress!.assumingMemoryBound(to: Int64.self)
+        view.shape.withUnsafeBufferPointer { for i in 0..<ndim { dst[i] = Int64($0[i]) } }
+        for i in ndim..<Int(PYACQ_MAX_NDIM) { dst[i] = 0 }
     }
     withUnsafeMutableBytes(of: &out.pointee.strides) { raw in
-        let dst = raw.bindMemory(to: Int64.self)
-        for i in 0..<dst.count { dst[i] = i < strides.count ? Int64(strides[i]) : 0 }
+        let dst = raw.baseAddress!.assumingMemoryBound(to: Int64.self)
+        view.strides.withUnsafeBufferPointer { for i in 0..<ndim { dst[i] = Int64($0[i]) } }
+        for i in ndim..<Int(PYACQ_MAX_NDIM) { dst[i] = 0 }
     }
 }
 

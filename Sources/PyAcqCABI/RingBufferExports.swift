@@ -75,14 +75,13 @@ public func pyacq_ringbuffer_get_data(_ h: OpaquePointer?, _ start: Int64, _ sto
         let buffer = try ring(h)
         let firstOut = try required(first, "first")
         let (a, b) = try buffer.pieces(start: Int(start), stop: Int(stop))
-        try checkedViewDims(a)
         if b != nil && second == nil {
             throw PyAcqError(.index, "samples [\(start), \(stop)) cross the end of this single ring; pass `second` or use pyacq_ringbuffer_read")
         }
-        fill(firstOut, with: a, itemsize: buffer.dtype.itemsize)
+        try fill(firstOut, with: a)
         if let second {
             let empty = ArrayView(base: a.base, dtype: buffer.dtype, shape: [0] + buffer.rowShape, strides: a.strides)
-            fill(second, with: b ?? empty, itemsize: buffer.dtype.itemsize)
+            try fill(second, with: b ?? empty)
         }
     }
 }

@@ -42,11 +42,24 @@ public func pyacq_output_params(_ h: OpaquePointer?, _ out: StringOut?) -> Int32
 public func pyacq_output_send(_ h: OpaquePointer?, _ data: UnsafeRawPointer?, _ dtype: UnsafePointer<CChar>?, _ ndim: Int32,
                               _ shape: UnsafePointer<Int64>?, _ strides: UnsafePointer<Int64>?, _ index: Int64) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        let stream = try output(h)
-        let chunk = try callerArray(data: data, dtype: dtype, defaultDType: stream.streamDType, ndim: ndim,
-                                    shape: shape, strides: strides)
-        try stream.send(chunk, index: index < 0 ? nil : Int(index))
+        try sendCallerChunk(try output(h), data: data, dtype: dtype, ndim: ndim, shape: shape, strides: strides,
+                            index: index, timestamp: nil)
     }
+}
+
+/// pyacq_output_send(_stamped)'s one path: a C-order chunk of the stream's layout goes out
+/// without building a view; anything else is checked and sent as a view.
+func sendCallerChunk(_ stream: OutputStream, data: UnsafeRawPointer?, dtype: UnsafePointer<CChar>?, ndim: Int32,
+                     shape: UnsafePointer<Int64>?, strides: UnsafePointer<Int64>?, index: Int64, timestamp: Double?) throws(PyAcqError) {
+    let chunkIndex = index < 0 ? nil : Int(index)
+    if let shape, ndim >= 1, ndim <= PYACQ_MAX_NDIM,
+       try stream.sendCallerChunk(data, dtype: dtype, ndim: Int(ndim), shape: shape, strides: strides,
+                                  index: chunkIndex, timestamp: timestamp) {
+        return
+    }
+    let chunk = try callerArray(data: data, dtype: dtype, defaultDType: stream.streamDType, ndim: ndim,
+                                shape: shape, strides: strides)
+    try stream.send(chunk, index: chunkIndex, timestamp: timestamp)
 }
 
 @c @implementation
@@ -124,11 +137,12 @@ public func pyacq_input_poll(_ h: OpaquePointer?, _ timeoutMs: Int32, _ ready: U
 public func pyacq_input_recv(_ h: OpaquePointer?, _ timeoutMs: Int32, _ indexOut: UnsafeMutablePointer<Int64>?,
                              _ viewOut: UnsafeMutablePointer<pyacq_view>?) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        let stream = try input(h)
-        let chunk = try stream.receive(timeoutMs: Int(timeoutMs), withData: viewOut != nil)
-        if let data = chunk.data { try checkedViewDims(data) }
+        let chunk = try input(h).receive(timeoutMs: Int(timeoutMs), withData: viewOut != nil)
+        if let viewOut {
+            guard let data = chunk.data else { throw PyAcqError(.internalError, "received chunk has no data") }
+            try fill(viewOut, with: data)
+        }
         indexOut?.pointee = Int64(chunk.index)
-        if let viewOut { fill(viewOut, with: chunk.data, itemsize: stream.streamDType.itemsize) }
     }
 }
 
@@ -147,7 +161,7 @@ public func pyacq_input_recv_into(_ h: OpaquePointer?, _ timeoutMs: Int32, _ buf
         data.copyCOrder(to: destination)
         indexOut?.pointee = Int64(chunk.index)
         if let viewOut {
-            fill(viewOut, with: ArrayView(base: destination, dtype: data.dtype, shape: data.shape), itemsize: data.dtype.itemsize)
+            try fill(viewOut, with: ArrayView(base: destination, dtype: data.dtype, shape: data.shape))
         }
     }
 }

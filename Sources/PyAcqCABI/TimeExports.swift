@@ -23,10 +23,8 @@ public func pyacq_output_send_stamped(_ h: OpaquePointer?, _ data: UnsafeRawPoin
                                       _ shape: UnsafePointer<Int64>?, _ strides: UnsafePointer<Int64>?, _ index: Int64,
                                       _ timestamp: Double) -> Int32 {
     abiCall { () throws(PyAcqError) in
-        let stream = try HandleRegistry.resolve(h, as: OutputStream.self, "output stream")
-        let chunk = try callerArray(data: data, dtype: dtype, defaultDType: stream.streamDType, ndim: ndim,
-                                    shape: shape, strides: strides)
-        try stream.send(chunk, index: index < 0 ? nil : Int(index), timestamp: explicitTime(timestamp))
+        try sendCallerChunk(try HandleRegistry.resolve(h, as: OutputStream.self, "output stream"), data: data, dtype: dtype,
+                            ndim: ndim, shape: shape, strides: strides, index: index, timestamp: explicitTime(timestamp))
     }
 }
 

@@ -55,8 +55,12 @@ public final class InputStream: @unchecked Sendable {
     private var localBuffer: RingBuffer?
     private var lastIndex: Int?
     private var isClosed = false
-    /// Keeps the frames behind the last returned view alive until the next receive.
-    private var lastFrames: [ZMQMessage] = []
+    /// Where messages are received (the last returned view's frames stay alive until the next
+    /// receive; one still held by a retained chunk is left to it and a new one made).
+    private var frames = ReceivedFrames()
+    private var plainDecoder = PlainDataDecoder()
+    /// The receive timeout the socket has (ZMQ_RCVTIMEO), set only when it changes.
+    private var socketTimeoutMs: Int32 = -1
     /// Keeps the memory of the last returned view alive too when it is not a frame (a
     /// decompressed blosc buffer, or a copy joining a single ring's two pieces).
     private var lastDataOwner: AnyObject?
@@ -170,6 +174,8 @@ public final class InputStream: @unchecked Sendable {
             sharedRing = ring
             wakeup = page
             wakeCursor = page?.cursorAtEnd() ?? SharedMemWakeup.Cursor(next: 0)
+            plainDecoder = PlainDataDecoder()
+            socketTimeoutMs = -1
             lastIndex = nil
             // Read after the cursor, so no chunk published meanwhile is missed: where this
             // reader's loss count starts if it ever has to skip chunks.
@@ -202,7 +208,6 @@ public final class InputStream: @unchecked Sendable {
     public func receive(timeoutMs: Int = -1, withData: Bool = true) throws(PyAcqError) -> ReceivedChunk {
         try lock.withLock { () throws(PyAcqError) in
             let sock = try connectedSocket()
-            lastFrames = []
             lastDataOwner = nil
             let arrived: Incoming
             var pageTime = Double.nan
@@ -223,9 +228,8 @@ public final class InputStream: @unchecked Sendable {
                 var incoming = arrived
                 var stamp: ReceivedTimestamp?
                 if stamps != nil {
-                    if case .frames(var frames) = arrived {
-                        stamp = try takeStamp(&frames)
-                        incoming = .frames(frames)
+                    if case .frames(let frames) = arrived {
+                        stamp = try takeStamp(frames)
                     } else {
                         stamp = mapStamp(pageTime)
                     }
@@ -233,7 +237,6 @@ public final class InputStream: @unchecked Sendable {
                 var chunk = try decode(incoming, withData: withData)
                 if let stamp { (chunk.rawTimestamp, chunk.timestamp) = (stamp.raw, stamp.local) }
                 account(chunk)
-                if case .frames(let frames) = incoming { lastFrames = frames }
                 lastDataOwner = chunk.data?.owner
                 return chunk
             } catch {
@@ -246,27 +249,40 @@ public final class InputStream: @unchecked Sendable {
         }
     }
 
-    /// The next message; tries without waiting first (a zmq_poll system call per chunk costs
-    /// more than the rest). Queued messages always come before news of a vanished producer.
-    private func nextMessage(_ sock: ZMQSocket, timeoutMs: Int) throws(PyAcqError) -> [ZMQMessage] {
+    /// The next message, received by one blocking call as raw libzmq's consumer does (no poll
+    /// before it). The wait is cut in slices to watch for a vanished producer (tcp, ipc);
+    /// queued messages always come before that news.
+    private func nextMessage(_ sock: ZMQSocket, timeoutMs: Int) throws(PyAcqError) -> ReceivedFrames {
+        if !isKnownUniquelyReferenced(&frames) { frames = ReceivedFrames() }
         let deadline = timeoutMs < 0 ? nil : monotonicSeconds() + Double(timeoutMs) / 1000
         let spinUs = spinMicroseconds
         if spinUs > 0 {
             let until = min(monotonicSeconds() + Double(spinUs) / 1e6, deadline ?? .infinity)
             repeat {
-                if let frames = try sock.receiveMessage(dontWait: true) { return frames }
+                if try frames.receive(from: sock, dontWait: true) { return frames }
             } while monotonicSeconds() < until
         }
         while true {
-            if let frames = try sock.receiveMessage(dontWait: true) { return frames }
-            if let peerMonitor, try peerMonitor.takeDisconnect() { throw producerGone() }
-            var remaining = -1
+            var slice = peerMonitor == nil ? -1 : Self.producerCheckMs
             if let deadline {
-                remaining = Int(((deadline - monotonicSeconds()) * 1000).rounded(.up))
-                if remaining <= 0 { throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms") }
+                let remaining = Int(((deadline - monotonicSeconds()) * 1000).rounded(.up))
+                slice = slice < 0 ? max(remaining, 0) : min(slice, max(remaining, 0))
             }
-            try pollEither(sock, peerMonitor?.events, timeoutMs: remaining)
+            try setSocketTimeout(sock, slice)
+            if try frames.receive(from: sock, dontWait: slice == 0) { return frames }
+            if let peerMonitor, try peerMonitor.takeDisconnect() { throw producerGone() }
+            if let deadline, monotonicSeconds() >= deadline { throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms") }
         }
+    }
+
+    /// How often a waiting receive looks for news of a vanished producer.
+    static let producerCheckMs = 100
+
+    private func setSocketTimeout(_ sock: ZMQSocket, _ ms: Int) throws(PyAcqError) {
+        let value = Int32(clamping: ms)
+        guard value != socketTimeoutMs else { return }
+        try sock.setOption(ZMQ_RCVTIMEO, value)
+        socketTimeoutMs = value
     }
 
     private func producerGone() -> PyAcqError {
@@ -306,12 +322,12 @@ public final class InputStream: @unchecked Sendable {
 
     /// What a receive got: a message, or a chunk boundary read from the wake-up page.
     private enum Incoming {
-        case frames([ZMQMessage])
+        case frames(ReceivedFrames)
         case boundary(index: UInt64, rows: UInt64)
     }
 
     private func decode(_ incoming: Incoming, withData: Bool) throws(PyAcqError) -> ReceivedChunk {
-        let frames: [ZMQMessage]
+        let frames: ReceivedFrames
         switch incoming {
         case .frames(let f): frames = f
         case .boundary(let index, let rows):
@@ -322,15 +338,15 @@ public final class InputStream: @unchecked Sendable {
             guard frames.count == 1 else {
                 throw PyAcqError(.malformed, "sharedmem notification must be 1 frame of 16 bytes, got \(frames.count) frames")
             }
-            return try readShared(try SharedMemNotification(decoding: frames[0].bytes, ringLength: ring.length), from: ring, withData: withData)
+            return try readShared(try SharedMemNotification(decoding: frames.bytes(0), ringLength: ring.length), from: ring, withData: withData)
         }
         guard frames.count == 2 else {
             throw PyAcqError(.malformed, "plaindata message must have 2 frames (header, data), got \(frames.count)")
         }
-        let chunk = try PlainDataChunk.decode(header: frames[0].bytes, data: frames[1].bytes, owner: frames[1],
-                                              dtype: dtype, compression: compression)
-        try localBuffer?.newChunk(chunk.view, index: chunk.header.index)
-        return ReceivedChunk(index: chunk.header.index, rows: chunk.header.shape[0], data: withData ? chunk.view : nil)
+        let (index, view) = try plainDecoder.decode(header: frames.bytes(0), data: frames.bytes(1), owner: frames,
+                                                    dtype: dtype, compression: compression)
+        try localBuffer?.newChunk(view, index: index)
+        return ReceivedChunk(index: index, rows: view.shape[0], data: withData ? view : nil)
     }
 
     /// Reads the chunk a sharedmem notification (or wake-up page boundary) announced.
@@ -405,11 +421,13 @@ public final class InputStream: @unchecked Sendable {
     }
 
     /// Removes the stamp frame a stamped endpoint appends and maps it onto our clock.
-    private func takeStamp(_ frames: inout [ZMQMessage]) throws(PyAcqError) -> ReceivedTimestamp {
-        guard frames.count >= 2, let last = frames.popLast() else {
-            throw PyAcqError(.malformed, "a stamped stream message needs its timestamp frame, got \(frames.count) frame(s)")
+    private func takeStamp(_ frames: ReceivedFrames) throws(PyAcqError) -> ReceivedTimestamp {
+        guard frames.count >= 2, frames.count <= ReceivedFrames.capacity else {
+            throw PyAcqError(.malformed, "a stamped stream message needs its timestamp frame after 1 or 2 frames, got \(frames.count) frame(s)")
         }
-        return mapStamp(try StreamTimestamps.decode(last))
+        let raw = try StreamTimestamps.decode(frames.bytes(frames.count - 1))
+        frames.dropLast()
+        return mapStamp(raw)
     }
 
     /// The producer's time `raw` with its value on this process's clock.
@@ -451,7 +469,7 @@ public final class InputStream: @unchecked Sendable {
         socket?.close()
         socket = nil
         wakeup = nil
-        lastFrames = []
+        frames = ReceivedFrames()
         lastDataOwner = nil
     }
 

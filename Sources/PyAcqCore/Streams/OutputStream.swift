@@ -151,6 +151,8 @@ public final class OutputStream: @unchecked Sendable {
             chunksDropped = 0
             samplesDropped = 0
             budget = QueueBudget(limit: maxQueued)
+            plainSender.setRowLayout(rowShape: Array(newShape.dropFirst()), itemsize: newDtype.itemsize)
+            acceptedDTypeText = []
             subscribers = 0
             pending = nil
         }
@@ -185,23 +187,70 @@ public final class OutputStream: @unchecked Sendable {
             try notify(index: newIndex, rows: rows, timestamp: timestamp, on: socket)
             return
         }
-        if stamper == nil, compression.isEmpty, let block = chunk.contiguousBlock,
+        if compression.isEmpty, let block = chunk.contiguousBlock,
            chunk.owner == nil || block.length <= PlainDataSender.copyLimit {
-            // Small or borrowed chunks: one copy, cached header (PlainDataSender). A stamping
-            // output sends the same frames to two sockets, through emit().
+            // Caller memory or small chunks: one copy, cached header (PlainDataSender).
             let sent = try plainSender.send(UnsafeRawBufferPointer(start: block.start, count: block.length), index: newIndex,
                                             offset: block.offset, shape: chunk.shape, strides: chunk.strides,
-                                            budget: budget, on: socket)
-            guard sent else { return drop(rows: rows, index: newIndex) }
-            lastIndex = newIndex
-            chunksSent += 1
-            return
+                                            budget: budget, on: socket, stamp: stamp(timestamp))
+            return sent ? counted(index: newIndex) : drop(rows: rows, index: newIndex)
         }
         let frames = try plainDataFrames(chunk, index: newIndex)
         guard let data = try budget.admit(frames[1]) else { return drop(rows: rows, index: newIndex) }
         try emit([frames[0], data], timestamp: timestamp, on: socket)
+        counted(index: newIndex)
+    }
+
+    private func counted(index newIndex: Int) {
         lastIndex = newIndex
         chunksSent += 1
+    }
+
+    /// The stamped endpoint and the chunk's time, for a stamping output.
+    private func stamp(_ timestamp: Double?) -> PlainDataSender.Stamp? {
+        stamper.map { PlainDataSender.Stamp(socket: $0.socket, time: StreamTimestamps.resolve(timestamp)) }
+    }
+
+    // MARK: caller memory (the C ABI's send)
+
+    /// Sends a C-order chunk of caller memory (`shape`: `ndim` values, `strides` nil or the
+    /// C-order ones) without building a view or any array while its row count stays the same:
+    /// the small-chunk path of closed-loop producers. Returns false, having done nothing, for
+    /// anything else (a ring, compression, another layout or dtype): the caller then `send`s a view.
+    public func sendCallerChunk(_ data: UnsafeRawPointer?, dtype dtypeText: UnsafePointer<CChar>?, ndim: Int,
+                                shape: UnsafePointer<Int64>, strides: UnsafePointer<Int64>?,
+                                index: Int?, timestamp: Double?) throws(PyAcqError) -> Bool {
+        try lock.withLock { () throws(PyAcqError) -> Bool in
+            guard let socket, ring == nil, compression.isEmpty, pending == nil, ndim == self.shape.count,
+                  dtypeText.map(acceptsDType) ?? true else { return false }
+            let rows = Int(shape[0])
+            guard rows >= 0, self.shape[0] <= 0 || rows == self.shape[0] else { return false }
+            // C-order strides, as cStrides computes them, and the byte count, overflow-checked.
+            var step = dtype.itemsize
+            for axis in stride(from: ndim - 1, through: 1, by: -1) {
+                guard self.shape[axis] > 0, Int(shape[axis]) == self.shape[axis] else { return false }
+                if let strides, Int(strides[axis]) != step { return false }
+                step *= self.shape[axis]
+            }
+            if let strides, rows > 0, Int(strides[0]) != step { return false }
+            let (byteCount, overflow) = rows.multipliedReportingOverflow(by: step)
+            guard !overflow, byteCount == 0 || data != nil else { return false }
+            let newIndex = try validIndex(index, rows: rows)
+            let bytes = UnsafeRawBufferPointer(start: byteCount == 0 ? nil : data, count: byteCount)
+            let sent = try plainSender.send(bytes, index: newIndex, rows: rows, budget: budget, on: socket, stamp: stamp(timestamp))
+            if sent { counted(index: newIndex) } else { drop(rows: rows, index: newIndex) }
+            return true
+        }
+    }
+
+    /// The dtype text of the last caller chunk that matched the stream's (parsed once).
+    private var acceptedDTypeText: [CChar] = []
+
+    private func acceptsDType(_ text: UnsafePointer<CChar>) -> Bool {
+        if !acceptedDTypeText.isEmpty, acceptedDTypeText.withUnsafeBufferPointer({ strcmp($0.baseAddress!, text) == 0 }) { return true }
+        guard let parsed = String(validatingCString: text), (try? DType(parsing: parsed)) == dtype else { return false }
+        acceptedDTypeText = Array(parsed.utf8CString)
+        return true
     }
 
     /// Counts a chunk the queue budget did not let through (consumers see the index gap).
@@ -220,13 +269,9 @@ public final class OutputStream: @unchecked Sendable {
     private func notify(index newIndex: Int, rows: Int, timestamp: Double?, on socket: ZMQSocket) throws(PyAcqError) {
         let time = (wakeup != nil || stamper != nil) ? StreamTimestamps.resolve(timestamp) : .nan
         wakeup?.publish(index: newIndex, rows: rows, timestamp: time)
-        if stamper != nil {
-            try emit([try PlainDataSender.notificationFrame(index: newIndex, rows: rows)], timestamp: time, on: socket)
-        } else {
-            try plainSender.sendNotification(index: newIndex, rows: rows, on: socket)
-        }
-        lastIndex = newIndex
-        chunksSent += 1
+        try plainSender.sendNotification(index: newIndex, rows: rows, on: socket,
+                                         stamp: stamper.map { PlainDataSender.Stamp(socket: $0.socket, time: time) })
+        counted(index: newIndex)
     }
 
     /// Sends a chunk's frames to pyacq consumers and, stamped, to libpyacq ones.

@@ -6,40 +6,84 @@ import Glibc
 #endif
 
 /// The plaindata small-chunk path (issue 17): as few allocations and copies per chunk as raw
-/// libzmq's `zmq_send` of the same two frames. The header frame is encoded once per shape,
-/// strides and offset and only its index word rewritten per chunk; the data is copied once
-/// into a message whose bytes count against the queue budget until libzmq frees it.
+/// libzmq's `zmq_send` of the same two frames. The header frame is encoded once per layout and
+/// only its index word rewritten per chunk; the data is copied once into a message whose bytes
+/// count against the queue budget until libzmq frees it. A stamping output sends that same
+/// message (shared by reference) to its stamped endpoint too, with the stamp frame.
 final class PlainDataSender {
+    /// Where a stamping output's chunk also goes, and the time it carries.
+    struct Stamp {
+        let socket: ZMQSocket
+        let time: Double
+    }
+
     private let header = UnsafeMutableRawPointer.allocate(byteCount: 8 * (3 + 2 * PlainDataHeader.maxDimensions), alignment: 8)
     private var headerLength = 0
     private var encodedShape: [Int] = []
     private var encodedStrides: [Int] = []
     private var encodedOffset = -1
+    /// Rows of the cached header when it describes a C-order chunk of `rowShape` (-1: it does not).
+    private var encodedRows = -1
+
+    /// Trailing dimensions and item size of the stream's chunks (set at configure), for headers
+    /// of C-order chunks described by their row count alone.
+    private var rowShape: [Int] = []
+    private var itemsize = 1
 
     /// Chunks up to this size are copied rather than lent to libzmq (lending costs two more
     /// allocations than it saves below it).
     static let copyLimit = 1 << 16
 
-    /// The data frame being sent (reused: libzmq takes its content at each send).
-    private let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+    /// The data frame being sent, and its by-reference copy for the stamped endpoint (reused:
+    /// libzmq takes their content at each send).
+    private let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 2)
     private let note = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
+    private let stampBytes = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
 
     deinit {
         header.deallocate()
         message.deallocate()
         note.deallocate()
+        stampBytes.deallocate()
+    }
+
+    /// The layout of the stream's chunks after the first axis (PROTOCOL §8.2 `shape[1:]`, dtype).
+    func setRowLayout(rowShape: [Int], itemsize: Int) {
+        self.rowShape = rowShape
+        self.itemsize = itemsize
+        encodedRows = -1
+        encodedOffset = -1
     }
 
     /// The header frame for this chunk (PROTOCOL §9), re-encoded only when its layout changed.
     private func headerFrame(index: Int, offset: Int, shape: [Int], strides: [Int]) -> UnsafeRawBufferPointer {
-        if shape != encodedShape || strides != encodedStrides || offset != encodedOffset {
-            let bytes = PlainDataHeader(index: index, offset: offset, shape: shape, strides: strides).encoded
-            bytes.withUnsafeBytes { header.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            headerLength = bytes.count
-            encodedShape = shape
-            encodedStrides = strides
-            encodedOffset = offset
+        if encodedRows >= 0 || shape != encodedShape || strides != encodedStrides || offset != encodedOffset {
+            encode(PlainDataHeader(index: index, offset: offset, shape: shape, strides: strides))
         }
+        return withIndex(index)
+    }
+
+    /// The header frame of a C-order chunk of `rows` rows of the stream's row layout.
+    private func headerFrame(index: Int, rows: Int) -> UnsafeRawBufferPointer {
+        if rows != encodedRows {
+            let shape = [rows] + rowShape
+            encode(PlainDataHeader(index: index, offset: 0, shape: shape, strides: cStrides(shape: shape, itemsize: itemsize)))
+            encodedRows = rows
+        }
+        return withIndex(index)
+    }
+
+    private func encode(_ layout: PlainDataHeader) {
+        let bytes = layout.encoded
+        bytes.withUnsafeBytes { header.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        headerLength = bytes.count
+        encodedShape = layout.shape
+        encodedStrides = layout.strides
+        encodedOffset = layout.offset
+        encodedRows = -1
+    }
+
+    private func withIndex(_ index: Int) -> UnsafeRawBufferPointer {
         header.storeBytes(of: UInt64(index).bigEndian, toByteOffset: 8, as: UInt64.self)
         return UnsafeRawBufferPointer(start: header, count: headerLength)
     }
@@ -47,43 +91,82 @@ final class PlainDataSender {
     /// Sends header + a copy of `data` (the chunk's contiguous block) when the budget allows;
     /// false when it does not (nothing sent).
     func send(_ data: UnsafeRawBufferPointer, index: Int, offset: Int, shape: [Int], strides: [Int],
-              budget: QueueBudget, on socket: ZMQSocket) throws(PyAcqError) -> Bool {
+              budget: QueueBudget, on socket: ZMQSocket, stamp: Stamp?) throws(PyAcqError) -> Bool {
+        try send(data, header: headerFrame(index: index, offset: offset, shape: shape, strides: strides),
+                 budget: budget, on: socket, stamp: stamp)
+    }
+
+    /// The same for a C-order chunk of `rows` rows of the stream's row layout (no arrays built
+    /// while the row count stays the same).
+    func send(_ data: UnsafeRawBufferPointer, index: Int, rows: Int,
+              budget: QueueBudget, on socket: ZMQSocket, stamp: Stamp?) throws(PyAcqError) -> Bool {
+        try send(data, header: headerFrame(index: index, rows: rows), budget: budget, on: socket, stamp: stamp)
+    }
+
+    private func send(_ data: UnsafeRawBufferPointer, header frame: UnsafeRawBufferPointer,
+                      budget: QueueBudget, on socket: ZMQSocket, stamp: Stamp?) throws(PyAcqError) -> Bool {
         guard let block = budget.trackedCopy(of: data) else { return false }
-        let frame = headerFrame(index: index, offset: offset, shape: shape, strides: strides)
         let hint = Unmanaged.passRetained(budget).toOpaque()
         guard zmq_msg_init_data(message, block, data.count, QueueBudget.releaseTrackedCopy, hint) == 0 else {
             QueueBudget.releaseTrackedCopy(block, hint)
             throw ZMQ.lastError("zmq_msg_init_data")
         }
-        while zmq_send(socket.handle, frame.baseAddress, frame.count, ZMQ_SNDMORE) < 0 {
-            if zmq_errno() == EINTR { continue }
-            zmq_msg_close(message)
-            throw ZMQ.lastError("zmq_send")
+        if let stamp {
+            let shared = message + 1
+            zmq_msg_init(shared)
+            guard zmq_msg_copy(shared, message) == 0 else {
+                zmq_msg_close(message)
+                throw ZMQ.lastError("zmq_msg_copy")
+            }
+            do throws(PyAcqError) {
+                try Self.send(frame, on: stamp.socket, flags: ZMQ_SNDMORE)
+                try Self.send(shared, on: stamp.socket, flags: ZMQ_SNDMORE)
+                try sendStamp(stamp)
+            } catch {
+                zmq_msg_close(shared)
+                zmq_msg_close(message)
+                throw error
+            }
         }
-        while zmq_msg_send(message, socket.handle, 0) < 0 {
-            if zmq_errno() == EINTR { continue }
+        do throws(PyAcqError) {
+            try Self.send(frame, on: socket, flags: ZMQ_SNDMORE)
+            try Self.send(message, on: socket, flags: 0)
+        } catch {
             zmq_msg_close(message)
-            throw ZMQ.lastError("zmq_msg_send")
+            throw error
         }
         return true
     }
 
-    /// A sharedmem notification (PROTOCOL §11.4) as a message of its own (a stamping output
-    /// sends it to two sockets).
-    static func notificationFrame(index: Int, rows: Int) throws(PyAcqError) -> ZMQMessage {
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: UInt64(index).bigEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(rows).bigEndian) { bytes.append(contentsOf: $0) }
-        return try ZMQMessage(bytes: bytes)
-    }
-
-    /// A sharedmem notification (PROTOCOL §11.4), sent from a reused 16-byte buffer.
-    func sendNotification(index: Int, rows: Int, on socket: ZMQSocket) throws(PyAcqError) {
+    /// A sharedmem notification (PROTOCOL §11.4), sent from a reused 16-byte buffer (and to the
+    /// stamped endpoint with the stamp frame).
+    func sendNotification(index: Int, rows: Int, on socket: ZMQSocket, stamp: Stamp?) throws(PyAcqError) {
         note.storeBytes(of: UInt64(index).bigEndian, as: UInt64.self)
         note.storeBytes(of: UInt64(rows).bigEndian, toByteOffset: 8, as: UInt64.self)
-        while zmq_send(socket.handle, note, 16, 0) < 0 {
-            if zmq_errno() == EINTR { continue }
-            throw ZMQ.lastError("zmq_send")
+        let frame = UnsafeRawBufferPointer(start: note, count: 16)
+        if let stamp {
+            try Self.send(frame, on: stamp.socket, flags: ZMQ_SNDMORE)
+            try sendStamp(stamp)
+        }
+        try Self.send(frame, on: socket, flags: 0)
+    }
+
+    private func sendStamp(_ stamp: Stamp) throws(PyAcqError) {
+        stampBytes.storeBytes(of: stamp.time.bitPattern.bigEndian, as: UInt64.self)
+        try Self.send(UnsafeRawBufferPointer(start: stampBytes, count: 8), on: stamp.socket, flags: 0)
+    }
+
+    /// zmq_send of bytes libzmq copies.
+    private static func send(_ bytes: UnsafeRawBufferPointer, on socket: ZMQSocket, flags: Int32) throws(PyAcqError) {
+        while zmq_send(socket.handle, bytes.baseAddress, bytes.count, flags) < 0 {
+            if zmq_errno() != EINTR { throw ZMQ.lastError("zmq_send") }
+        }
+    }
+
+    /// zmq_msg_send of a message whose content libzmq takes (on failure the caller still owns it).
+    private static func send(_ message: UnsafeMutablePointer<zmq_msg_t>, on socket: ZMQSocket, flags: Int32) throws(PyAcqError) {
+        while zmq_msg_send(message, socket.handle, flags) < 0 {
+            if zmq_errno() != EINTR { throw ZMQ.lastError("zmq_msg_send") }
         }
     }
 }

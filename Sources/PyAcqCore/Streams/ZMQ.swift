@@ -159,3 +159,54 @@ public final class ZMQSocket: @unchecked Sendable {
         }
     }
 }
+
+/// The frames of one received message, received in place: libzmq writes each message into the
+/// same `zmq_msg_t` slots, so a steady stream of chunks allocates nothing here. A view into a
+/// frame keeps this object alive; its receiver reuses it only when nothing else holds it.
+public final class ReceivedFrames: @unchecked Sendable {
+    /// Frames kept; a longer message's extra frames are received and dropped, but counted.
+    static let capacity = 4
+    private let slots: UnsafeMutablePointer<zmq_msg_t>
+    private let scratch: UnsafeMutablePointer<zmq_msg_t>
+    /// Frames of the last message (may exceed `capacity` for a malformed one).
+    public private(set) var count = 0
+
+    public init() {
+        slots = .allocate(capacity: Self.capacity)
+        scratch = .allocate(capacity: 1)
+        for i in 0..<Self.capacity { zmq_msg_init(slots + i) }
+        zmq_msg_init(scratch)
+    }
+
+    deinit {
+        for i in 0..<Self.capacity { zmq_msg_close(slots + i) }
+        zmq_msg_close(scratch)
+        slots.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Frame `i` (< min(count, capacity)); valid while this object lives and is not reused.
+    public func bytes(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: zmq_msg_data(slots + i), count: zmq_msg_size(slots + i))
+    }
+
+    /// Forgets the last frame (a trailer the caller consumed).
+    func dropLast() { count -= 1 }
+
+    /// Receives the next message. False when none came: `dontWait` and nothing queued, or the
+    /// socket's receive timeout (ZMQ_RCVTIMEO) passed.
+    func receive(from socket: ZMQSocket, dontWait: Bool) throws(PyAcqError) -> Bool {
+        count = 0
+        while true {
+            let slot = count < Self.capacity ? slots + count : scratch
+            while zmq_msg_recv(slot, socket.handle, count == 0 && dontWait ? ZMQ_DONTWAIT : 0) < 0 {
+                let err = zmq_errno()
+                if err == EINTR { continue }
+                if err == EAGAIN && count == 0 { return false }
+                throw ZMQ.lastError("zmq_msg_recv")
+            }
+            count += 1
+            if zmq_msg_more(slot) == 0 { return true }
+        }
+    }
+}

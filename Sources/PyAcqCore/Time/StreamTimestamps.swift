@@ -31,9 +31,9 @@ public enum StreamTimestamps {
         return try ZMQMessage(bytes: bytes)
     }
 
-    static func decode(_ frame: ZMQMessage) throws(PyAcqError) -> Double {
-        guard frame.size == 8 else { throw PyAcqError(.malformed, "timestamp frame must be 8 bytes, got \(frame.size)") }
-        return Double(bitPattern: UInt64(bigEndian: frame.bytes.loadUnaligned(as: UInt64.self)))
+    static func decode(_ frame: UnsafeRawBufferPointer) throws(PyAcqError) -> Double {
+        guard frame.count == 8 else { throw PyAcqError(.malformed, "timestamp frame must be 8 bytes, got \(frame.count)") }
+        return Double(bitPattern: UInt64(bigEndian: frame.loadUnaligned(as: UInt64.self)))
     }
 
     // MARK: timestamps following the data
