@@ -28,7 +28,9 @@
  *                baseline=zmq_<proto>_<n>_<stat>_us:<us> ratio=<value/baseline>
  * plus "# " lines with the raw figures and the chunks lost. Usage: latency_bench [chunks]
  * ($LAT_CHUNKS, default 4000 for 16/1024 samples, a quarter of it for 16384).
- * Environment: LAT_ONLY=<substring> runs only the matching variants.
+ * Environment: LAT_ONLY=<substring> runs only the matching variants; LAT_ROUNDS=<n> (default 3):
+ * each size and transport runs its variants in n interleaved rounds of chunks/n chunks each and
+ * pools the latencies, so that a slow spell of a shared machine does not fall on one variant.
  */
 #define _GNU_SOURCE
 #include <pyacq.h>
@@ -54,6 +56,7 @@
 #define SPIN_US 200
 
 static const char *only = NULL;
+static int rounds = 3;
 static int failures = 0;
 static const char *self_path = NULL;
 
@@ -439,6 +442,67 @@ static void report(const char *name, const stats_t *s, const char *base, const s
 
 static int selected(const char *name) { return only == NULL || strstr(name, only) != NULL; }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Variants of one size and transport, run in interleaved rounds                            */
+/* ---------------------------------------------------------------------------------------- */
+#define MAX_VARIANTS 6
+
+typedef struct {
+    char name[64];
+    const char *kind, *mode, *spec;
+    int spin;
+    result_t pooled;
+} variant_t;
+
+static void add_variant(variant_t *vs, int *nv, const char *name, const char *kind, const char *mode, const char *spec,
+                        int spin) {
+    variant_t *v = &vs[(*nv)++];
+    snprintf(v->name, sizeof v->name, "%s", name);
+    v->kind = kind;
+    v->mode = mode;
+    v->spec = spec;
+    v->spin = spin;
+    v->pooled = (result_t){0};
+}
+
+/* The raw libzmq baseline first (always run when anything of this size and transport is). */
+static int variants_for(variant_t *vs, const char *proto, int n) {
+    char name[64];
+    int nv = 0;
+    snprintf(name, sizeof name, "zmq_%s_%d", proto, n);
+    add_variant(vs, &nv, name, "zmq", "plaindata", NULL, 0);
+    snprintf(name, sizeof name, "plaindata_%s_%d", proto, n);
+    if (selected(name)) add_variant(vs, &nv, name, "pyacq", "plaindata", NULL, 0);
+    snprintf(name, sizeof name, "plaindata_%s_%d_spin", proto, n);
+    if (selected(name)) add_variant(vs, &nv, name, "pyacq", "plaindata", NULL, 1);
+    if (strcmp(proto, "inproc") != 0) {
+        static const char *suffix[] = {"", "_notify", "_spin"};
+        for (int k = 0; k < 3; k++) {
+            snprintf(name, sizeof name, "sharedmem_%s_%d%s", proto, n, suffix[k]);
+            if (selected(name)) add_variant(vs, &nv, name, "pyacq", "sharedmem", k == 1 ? "{\"shm_wakeup\": false}" : NULL, k == 2);
+        }
+    }
+    int baseline_for_sharedmem = strcmp(proto, "tcp") == 0 && only != NULL && strstr(only, "sharedmem") != NULL;
+    return nv > 1 || selected(vs[0].name) || baseline_for_sharedmem ? nv : 0;
+}
+
+/* ROUNDS rounds, each running every variant once on its share of the chunks, so that a slow
+ * spell of the machine falls on all variants alike; latencies are pooled per variant. */
+static void run_rounds(variant_t *vs, int nv, const char *proto, const pace_t *pc) {
+    pace_t share = *pc;
+    share.count = pc->count / rounds > WARMUP + 100 ? pc->count / rounds : WARMUP + 100;
+    for (int v = 0; v < nv; v++) vs[v].pooled.lat_us = calloc((size_t)(share.count * rounds), sizeof(double));
+    for (int r = 0; r < rounds; r++) {
+        for (int v = 0; v < nv; v++) {
+            result_t one = run(vs[v].kind, vs[v].mode, proto, &share, vs[v].spec, vs[v].spin);
+            memcpy(vs[v].pooled.lat_us + vs[v].pooled.n, one.lat_us, (size_t)one.n * sizeof(double));
+            vs[v].pooled.n += one.n;
+            vs[v].pooled.lost += one.lost;
+            free(one.lat_us);
+        }
+    }
+}
+
 int main(int argc, char **argv) {
     self_path = argv[0];
     if (argc == 8 && strcmp(argv[1], "--produce") == 0) {
@@ -462,6 +526,7 @@ int main(int argc, char **argv) {
     long base_count = argc > 1 ? atol(argv[1]) : getenv("LAT_CHUNKS") ? atol(getenv("LAT_CHUNKS")) : 4000;
     if (base_count < WARMUP + 100) base_count = WARMUP + 100;
     only = getenv("LAT_ONLY");
+    if (getenv("LAT_ROUNDS") && atoi(getenv("LAT_ROUNDS")) > 0) rounds = atoi(getenv("LAT_ROUNDS"));
     if (only != NULL && only[0] == '\0') only = NULL;
     int major, minor, patch;
     zmq_version(&major, &minor, &patch);
@@ -488,36 +553,19 @@ int main(int argc, char **argv) {
         pace_t pc = pace_for(n, base_count);
         stats_t ztcp = {0}; /* sharedmem's baseline: raw libzmq over tcp, this size */
         for (int p = 0; p < 3; p++) {
-            char zname[64], name[64], spin_name[64];
-            snprintf(zname, sizeof zname, "zmq_%s_%d", protos[p], n);
-            snprintf(name, sizeof name, "plaindata_%s_%d", protos[p], n);
-            snprintf(spin_name, sizeof spin_name, "plaindata_%s_%d_spin", protos[p], n);
-            if (!selected(zname) && !selected(name) && !selected("sharedmem")) continue;
-            result_t r = run("zmq", "plaindata", protos[p], &pc, NULL, 0);
-            stats_t z = summarize(zname, &r);
-            if (p == 0) ztcp = z;
-            if (si == 0 && p == 0) zmq_tcp16 = z;
-            if (selected(name)) {
-                r = run("pyacq", "plaindata", protos[p], &pc, NULL, 0);
-                stats_t s = summarize(name, &r);
-                report(name, &s, zname, &z);
-            }
-            if (selected(spin_name)) {
-                r = run("pyacq", "plaindata", protos[p], &pc, NULL, 1);
-                stats_t s = summarize(spin_name, &r);
-                report(spin_name, &s, zname, &z);
-            }
-            /* sharedmem between two libpyacq processes, against raw libzmq over tcp */
-            if (p == 2) continue;
-            static const char *variants[] = {"", "_notify", "_spin"};
-            for (int v = 0; v < 3; v++) {
-                char sname[64], tname[64];
-                snprintf(sname, sizeof sname, "sharedmem_%s_%d%s", protos[p], n, variants[v]);
+            variant_t vs[MAX_VARIANTS];
+            int nv = variants_for(vs, protos[p], n);
+            if (nv == 0) continue;
+            run_rounds(vs, nv, protos[p], &pc);
+            stats_t st[MAX_VARIANTS];
+            for (int v = 0; v < nv; v++) st[v] = summarize(vs[v].name, &vs[v].pooled);
+            if (p == 0) ztcp = st[0];
+            if (si == 0 && p == 0) zmq_tcp16 = st[0];
+            for (int v = 1; v < nv; v++) {
+                char tname[64];
                 snprintf(tname, sizeof tname, "zmq_tcp_%d", n);
-                if (!selected(sname)) continue;
-                r = run("pyacq", "sharedmem", protos[p], &pc, v == 1 ? "{\"shm_wakeup\": false}" : NULL, v == 2);
-                stats_t s = summarize(sname, &r);
-                report(sname, &s, tname, &ztcp);
+                int shm = strcmp(vs[v].mode, "sharedmem") == 0;
+                report(vs[v].name, &st[v], shm ? tname : vs[0].name, shm ? &ztcp : &st[0]);
             }
         }
     }

@@ -86,19 +86,29 @@ enum HandleRegistry {
     nonisolated(unsafe) private static var nextId: UInt = 0
     /// Every call resolves its handle: producer and consumer threads read it at once.
     private static let lock = ReadWriteLock()
+    /// The latest handles by id, in front of `live`: ids are sequential, so finding a stream's
+    /// handle on each send or receive is an index, not a hash lookup.
+    nonisolated(unsafe) private static var recent = ContiguousArray<(id: UInt, object: AnyObject)?>(repeating: nil, count: recentSlots)
+    private static let recentSlots = 1024
+    private static func recentSlot(_ id: UInt) -> Int { Int((id >> 4) & UInt(recentSlots - 1)) }
 
     static func register(_ object: AnyObject, owned: Bool = true) -> OpaquePointer {
         lock.writing {
             // Ids step by 16 and start high, so a small integer or a real pointer is never one.
             nextId = nextId == 0 ? 0x7a00_0000_0000 : nextId + 16
             live[nextId] = (object, owned)
+            recent[recentSlot(nextId)] = (nextId, object)
             return OpaquePointer(bitPattern: nextId)!
         }
     }
 
     static func resolve<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, _ what: String) throws(PyAcqError) -> T {
         guard let handle else { throw PyAcqError(.handle, "\(what) handle is NULL") }
-        let object = lock.reading { live[UInt(bitPattern: handle)]?.object }
+        let id = UInt(bitPattern: handle)
+        let object = lock.reading { () -> AnyObject? in
+            if let hit = recent[recentSlot(id)], hit.id == id { return hit.object }
+            return live[id]?.object
+        }
         guard let object else { throw PyAcqError(.handle, "\(what) handle is invalid or was already destroyed") }
         guard let typed = object as? T else {
             throw PyAcqError(.handle, "wrong handle kind: expected a \(what) handle, got a \(kindName(of: object)) handle")
@@ -110,7 +120,12 @@ enum HandleRegistry {
     @discardableResult
     static func release(_ handle: OpaquePointer?) -> AnyObject? {
         guard let handle else { return nil }
-        guard let entry = lock.writing({ live.removeValue(forKey: UInt(bitPattern: handle)) }), entry.owned else { return nil }
+        let id = UInt(bitPattern: handle)
+        let removed = lock.writing { () -> (object: AnyObject, owned: Bool)? in
+            if recent[recentSlot(id)]?.id == id { recent[recentSlot(id)] = nil }
+            return live.removeValue(forKey: id)
+        }
+        guard let entry = removed, entry.owned else { return nil }
         return entry.object
     }
 
