@@ -3,6 +3,7 @@
 import contextlib
 import os
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -251,3 +252,29 @@ def wait_until(predicate, timeout=TIMEOUT, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError("%s not reached within %s s" % (what, timeout))
         event.wait(0.005)
+
+
+def plaindata_header(shape, strides, index, offset=0):
+    """A plaindata header frame (PROTOCOL §9) as a hostile or raw peer would send it."""
+    words = [len(shape), index, offset] + list(shape)
+    return struct.pack(">%dQ" % len(words), *words) + struct.pack(">%dq" % len(strides), *strides)
+
+
+@contextlib.contextmanager
+def raw_publisher(shape=(-1, 4)):
+    """A bare ZeroMQ XPUB standing in for a producer, and a libpyacq InputStream connected to it
+    whose subscription has arrived: (publisher, stream)."""
+    import zmq
+    publisher = zmq.Context.instance().socket(zmq.XPUB)
+    publisher.setsockopt(zmq.LINGER, 0)
+    port = publisher.bind_to_random_port("tcp://127.0.0.1")
+    stream = libpyacq.InputStream()
+    try:
+        stream.connect({"protocol": "tcp", "interface": "127.0.0.1", "port": str(port), "transfermode": "plaindata",
+                        "streamtype": "analogsignal", "dtype": "float32", "shape": list(shape), "compression": ""})
+        assert publisher.poll(TIMEOUT * 1000)
+        publisher.recv()  # the subscription
+        yield publisher, stream
+    finally:
+        stream.close()
+        publisher.close()

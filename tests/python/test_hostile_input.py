@@ -1,45 +1,26 @@
 """Issue 11 through the Python binding: hostile peers and arguments get errors naming the
 problem, received arrays own their memory, concurrent receives do not corrupt each other."""
 
-import struct
 import threading
 
 import numpy as np
 import pytest
-import zmq
 
 import libpyacq
-from binding_support import TIMEOUT, connected
-
-
-def _header(ndim_shape, strides, index, offset=0):
-    words = [len(ndim_shape), index, offset] + list(ndim_shape)
-    return struct.pack(">%dQ" % len(words), *words) + struct.pack(">%dq" % len(strides), *strides)
+from binding_support import TIMEOUT, connected, plaindata_header, raw_publisher
 
 
 @pytest.mark.parametrize("rows,row_stride", [(2, -2 ** 63), (3, -2 ** 62), (5, -2 ** 61)])
 def test_crafted_plaindata_header_is_malformed_and_the_stream_goes_on(rows, row_stride):
-    context = zmq.Context.instance()
-    publisher = context.socket(zmq.XPUB)
-    publisher.setsockopt(zmq.LINGER, 0)
-    port = publisher.bind_to_random_port("tcp://127.0.0.1")
-    stream = libpyacq.InputStream()
-    try:
-        stream.connect({"protocol": "tcp", "interface": "127.0.0.1", "port": str(port), "transfermode": "plaindata",
-                        "streamtype": "analogsignal", "dtype": "float32", "shape": [-1, 4], "compression": ""})
-        assert publisher.poll(TIMEOUT * 1000)
-        publisher.recv()  # the subscription
+    with raw_publisher() as (publisher, stream):
         data = np.arange(16, dtype="float32").reshape(4, 4)
-        publisher.send_multipart([_header([rows, 4], [row_stride, 4], rows), data.tobytes()])
-        publisher.send_multipart([_header([4, 4], [16, 4], rows + 4), data.tobytes()])
+        publisher.send_multipart([plaindata_header([rows, 4], [row_stride, 4], rows), data.tobytes()])
+        publisher.send_multipart([plaindata_header([4, 4], [16, 4], rows + 4), data.tobytes()])
         with pytest.raises(libpyacq.MalformedMessage, match="shape"):
             stream.recv(timeout=TIMEOUT)
         index, received = stream.recv(timeout=TIMEOUT)
         assert index == rows + 4 and np.array_equal(received, data)
         assert stream.stats["malformed_messages"] == 1
-    finally:
-        stream.close()
-        publisher.close()
 
 
 @pytest.mark.parametrize("size", [2 ** 40, 2 ** 62])

@@ -3,14 +3,11 @@ without a view being built (any other layout falls back and arrives the same), t
 layout seen before is not parsed again (but a bad index or data size in it is still caught),
 and arrays a consumer keeps are never overwritten by the frames of later receives."""
 
-import struct
-
 import numpy as np
 import pytest
-import zmq
 
 import libpyacq
-from binding_support import TIMEOUT, connected
+from binding_support import TIMEOUT, connected, plaindata_header, raw_publisher
 
 STAMPING = [pytest.param({}, id="stamped"), pytest.param({"timestamps": False}, id="unstamped")]
 
@@ -75,27 +72,13 @@ def test_a_chunk_that_does_not_fit_the_stream_is_refused_and_the_stream_goes_on(
         assert output.last_index == 16
 
 
-def _header(shape, strides, index):
-    words = [len(shape), index, 0] + list(shape)
-    return struct.pack(">%dQ" % len(words), *words) + struct.pack(">%dq" % len(strides), *strides)
-
-
 def test_a_remembered_header_layout_still_checks_index_and_data_size():
-    context = zmq.Context.instance()
-    publisher = context.socket(zmq.XPUB)
-    publisher.setsockopt(zmq.LINGER, 0)
-    port = publisher.bind_to_random_port("tcp://127.0.0.1")
-    stream = libpyacq.InputStream()
-    try:
-        stream.connect({"protocol": "tcp", "interface": "127.0.0.1", "port": str(port), "transfermode": "plaindata",
-                        "streamtype": "analogsignal", "dtype": "float32", "shape": [-1, 4], "compression": ""})
-        assert publisher.poll(TIMEOUT * 1000)
-        publisher.recv()  # the subscription
+    with raw_publisher() as (publisher, stream):
         data = _chunk(4, 4, 0)
-        publisher.send_multipart([_header([4, 4], [16, 4], 4), data.tobytes()])
-        publisher.send_multipart([_header([4, 4], [16, 4], 2 ** 63), data.tobytes()])
-        publisher.send_multipart([_header([4, 4], [16, 4], 8), data.tobytes()[:32]])
-        publisher.send_multipart([_header([4, 4], [16, 4], 12), (data + 1).tobytes()])
+        publisher.send_multipart([plaindata_header([4, 4], [16, 4], 4), data.tobytes()])
+        publisher.send_multipart([plaindata_header([4, 4], [16, 4], 2 ** 63), data.tobytes()])
+        publisher.send_multipart([plaindata_header([4, 4], [16, 4], 8), data.tobytes()[:32]])
+        publisher.send_multipart([plaindata_header([4, 4], [16, 4], 12), (data + 1).tobytes()])
         index, received = stream.recv(timeout=TIMEOUT)
         assert index == 4 and np.array_equal(received, data)
         with pytest.raises(libpyacq.MalformedMessage, match="index"):
@@ -105,9 +88,6 @@ def test_a_remembered_header_layout_still_checks_index_and_data_size():
         index, received = stream.recv(timeout=TIMEOUT)
         assert index == 12 and np.array_equal(received, data + 1)
         assert stream.stats["malformed_messages"] == 2
-    finally:
-        stream.close()
-        publisher.close()
 
 
 @pytest.mark.parametrize("timeout", [0, 0.25])

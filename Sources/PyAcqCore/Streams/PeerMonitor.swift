@@ -42,12 +42,3 @@ final class PeerMonitor {
         events.close()
     }
 }
-
-/// Waits up to `timeoutMs` (-1 = forever) until either socket is readable.
-func pollEither(_ a: ZMQSocket, _ b: ZMQSocket?, timeoutMs: Int) throws(PyAcqError) {
-    var items = [zmq_pollitem_t(socket: a.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
-    if let b { items.append(zmq_pollitem_t(socket: b.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)) }
-    while zmq_poll(&items, Int32(items.count), timeoutMs) < 0 {
-        if zmq_errno() != EINTR { throw ZMQ.lastError("zmq_poll") }
-    }
-}
