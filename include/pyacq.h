@@ -660,9 +660,15 @@ PYACQ_API int pyacq_output_reserve(pyacq_output *stream, int64_t rows, int64_t i
 PYACQ_API int pyacq_output_commit(pyacq_output *stream);
 
 /* A producer's counters as JSON {"chunks_sent", "chunks_dropped", "samples_dropped",
- * "last_index"}: chunks dropped because slow consumers left more than the stream param
- * `max_queued_bytes` (default 256 MiB) of plaindata queued. Free with pyacq_free.
- * Errors: none beyond the general ones. */
+ * "last_index", "queued_bytes", "queued_bytes_peak", "max_queued_bytes",
+ * "consumer_queue_chunks"}. Plaindata chunk data libzmq still holds for consumers is counted
+ * in queued_bytes (peak since configure); it may reach the stream param `max_queued_bytes`
+ * (default 256 MiB) per subscribed consumer, and chunks beyond that are dropped and counted.
+ * Each consumer's queue at the producer holds at most consumer_queue_chunks messages
+ * (for fixed-length chunks: max_queued_bytes / (chunk bytes + 256), 16 to 100000, and
+ * max_queued_bytes reported here is raised to 16 such chunks if it was less; 1000 for
+ * variable-length ones), so a stalled consumer loses chunks itself instead of making the
+ * others lose them. Free with pyacq_free. Thread-safe. Errors: none beyond the general ones. */
 PYACQ_API int pyacq_output_stats(pyacq_output *stream, char **json_out);
 
 /* ---------------------------------------------------------------------------------------- */

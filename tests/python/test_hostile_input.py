@@ -177,3 +177,42 @@ def test_a_stalled_consumer_makes_the_producer_drop_and_count_within_its_budget(
         assert stats["samples_dropped"] == stats["chunks_dropped"] * rows
         assert stats["chunks_sent"] + stats["chunks_dropped"] == 300
         assert stats["last_index"] == 300 * rows
+
+
+def test_twenty_sigkills_of_a_sharedmem_producer_group_leave_nothing_behind():
+    """Issue 11: each time, the reader blocked in recv() hears "producer gone" (within 1.5 s),
+    and the group's process and its shared-memory file are gone."""
+    import os
+    import signal
+    import time
+
+    from binding_support import nodegroup_processes, pid_alive, wait_until
+    before = set(nodegroup_processes())
+    told_after = []
+    with libpyacq.create_manager("local") as manager:
+        for cycle in range(20):
+            group = manager.create_nodegroup("killed%d" % cycle)
+            (pid,) = set(nodegroup_processes()) - before
+            device = group.create_node("NumpyDeviceBuffer")
+            device.configure(nb_channel=4, sample_interval=0.001, chunksize=16)
+            device.output.configure(protocol="tcp", interface="127.0.0.1", transfermode="sharedmem", buffer_size=4096)
+            device.initialize()
+            shm_file = device.output.params["shm_id"]
+            stream = libpyacq.InputStream()
+            try:
+                stream.connect(device.output)
+                group.start_all_nodes()
+                stream.recv(timeout=TIMEOUT)
+                killed_at = time.monotonic()
+                os.kill(pid, signal.SIGKILL)
+                with pytest.raises(libpyacq.PyAcqIOError, match="producer gone"):
+                    while True:
+                        stream.recv(timeout=TIMEOUT)  # chunks written before the kill come first
+                told_after.append(time.monotonic() - killed_at)
+            finally:
+                stream.close()
+            wait_until(lambda: not pid_alive(pid), what="killed node group %d reaped" % pid)
+            wait_until(lambda: not os.path.exists(shm_file), what="shared ring %s removed" % shm_file)
+    print("producer gone told after (s):", " ".join("%.3f" % t for t in told_after))
+    assert max(told_after) <= 1.5, told_after
+    wait_until(lambda: not (set(nodegroup_processes()) - before), what="no pyacq-nodegroup left")

@@ -71,9 +71,6 @@ public final class InputStream: @unchecked Sendable {
     private var clockTracker: ClockOffsetTracker?
     private var lastStamp: ReceivedTimestamp?
 
-    /// Plaindata messages a consumer's socket queues before leaving the rest at the producer.
-    public static let receiveHighWaterMark: Int32 = 100
-
     /// Called after every successful connect (nodes create outputs that depend on the input).
     public var onConnected: ((InputStream) -> Void)?
 
@@ -151,9 +148,9 @@ public final class InputStream: @unchecked Sendable {
             }
             let sock = try ZMQSocket(type: ZMQ_SUB)
             try sock.setOption(ZMQ_LINGER, 1000)
-            // A short receive queue for plaindata: what a slow reader leaves unread stays at the
-            // producer, where max_queued_bytes bounds it and counts what it drops.
-            try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? OutputStream.notificationHighWaterMark : InputStream.receiveHighWaterMark)
+            try sock.setOption(ZMQ_RCVHWM, mode == "sharedmem" ? QueueLimits.notificationMessages
+                : QueueLimits.consumerMessages(chunkBytes: QueueLimits.chunkBytes(shape: shape, itemsize: newDtype.itemsize),
+                                               maxQueuedBytes: try p.int("max_queued_bytes", default: OutputStream.defaultMaxQueuedBytes)))
             // With a wake-up page the connection only tells that the producer is alive: subscribe
             // to a topic no notification matches, so the producer sends this reader nothing.
             try sock.setOption(ZMQ_SUBSCRIBE, bytes: page == nil ? [] : SharedMemWakeup.silentTopic)
@@ -177,6 +174,8 @@ public final class InputStream: @unchecked Sendable {
             plainDecoder = PlainDataDecoder()
             socketTimeoutMs = -1
             lastIndex = nil
+            producerLeft = false
+            chunkRows = shape[0]
             // Read after the cursor, so no chunk published meanwhile is missed: where this
             // reader's loss count starts if it ever has to skip chunks.
             joinIndex = ring?.index ?? 0
@@ -222,7 +221,7 @@ public final class InputStream: @unchecked Sendable {
                 arrived = .boundary(index: boundary.index, rows: boundary.rows)
                 pageTime = boundary.timestamp
             } else {
-                arrived = .frames(try nextMessage(sock, timeoutMs: timeoutMs))
+                arrived = try nextMessageOrTail(sock, timeoutMs: timeoutMs)
             }
             do throws(PyAcqError) {
                 var incoming = arrived
@@ -270,10 +269,53 @@ public final class InputStream: @unchecked Sendable {
             }
             try setSocketTimeout(sock, slice)
             if try frames.receive(from: sock, dontWait: slice == 0) { return frames }
-            if let peerMonitor, try peerMonitor.takeDisconnect() { throw producerGone() }
+            if let peerMonitor, try peerMonitor.takeDisconnect() {
+                producerLeft = sharedRing != nil
+                throw producerGone()
+            }
             if let deadline, monotonicSeconds() >= deadline { throw PyAcqError(.timeout, "no chunk arrived within \(timeoutMs) ms") }
         }
     }
+
+    /// The next message or, once a sharedmem producer is gone, the rows it wrote into the ring
+    /// without a notification reaching this reader (dropped at a full queue, or in flight when
+    /// it died): one chunk per receive, then "producer gone".
+    private func nextMessageOrTail(_ sock: ZMQSocket, timeoutMs: Int) throws(PyAcqError) -> Incoming {
+        if !producerLeft {
+            do throws(PyAcqError) {
+                return .frames(try nextMessage(sock, timeoutMs: timeoutMs))
+            } catch {
+                guard producerLeft else { throw error }
+            }
+        }
+        if let tail = try sharedTail() { return tail }
+        throw producerGone()
+    }
+
+    /// The next unreceived rows of the shared ring as a chunk boundary: chunks of the stream's
+    /// fixed length, or all that is left (nil: none). Rows already overwritten are counted as
+    /// lost and reported, once.
+    private func sharedTail() throws(PyAcqError) -> Incoming? {
+        guard let ring = sharedRing else { return nil }
+        let from = lastIndex ?? joinIndex
+        let end = ring.index
+        guard end > from else { return nil }
+        let oldest = ring.writeIndex - ring.length
+        if from < oldest {
+            stats.samplesLost += oldest - from
+            lastIndex = oldest
+            let error = PyAcqError(.overrun, "samples [\(from), \(oldest)) were overwritten in the shared ring before this reader got to them (the producer is gone; their notifications never arrived)")
+            stats.lastError = error.message
+            throw error
+        }
+        let stop = min(end, from + (chunkRows > 0 ? chunkRows : ring.length))
+        return .boundary(index: UInt64(stop), rows: UInt64(stop - from))
+    }
+
+    /// Set when the connection to a sharedmem producer broke: what is left is read from the ring.
+    private var producerLeft = false
+    /// The stream's fixed chunk length (`shape[0]`; ≤ 0: variable).
+    private var chunkRows = 0
 
     /// How often a waiting receive looks for news of a vanished producer.
     static let producerCheckMs = 100
@@ -473,9 +515,14 @@ public final class InputStream: @unchecked Sendable {
         lastDataOwner = nil
     }
 
+    /// Closes the connection. Rows a sharedmem producer wrote after the last chunk received
+    /// are counted as lost then, so the final statistics account for every sample published.
     public func close() {
         lock.withLock {
             if socket != nil { isClosed = true }
+            if let ring = sharedRing, socket != nil {
+                stats.samplesLost += max(0, ring.index - (lastIndex ?? joinIndex))
+            }
             closeSocket()
             sharedRing = nil
         }

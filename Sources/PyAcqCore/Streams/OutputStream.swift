@@ -17,9 +17,14 @@ public final class OutputStream: @unchecked Sendable {
     public private(set) var chunksDropped = 0
     public private(set) var samplesDropped = 0
     /// Default of the `max_queued_bytes` param: chunk data a plaindata producer may have queued
-    /// for slow consumers before it drops chunks (counted in `samplesDropped`).
+    /// for each slow consumer before it drops chunks (counted in `samplesDropped`).
     public static let defaultMaxQueuedBytes = 256 << 20
-    private var budget = QueueBudget(limit: OutputStream.defaultMaxQueuedBytes)
+    /// Plaindata bytes libzmq holds for consumers now, the most it held since configure, and
+    /// the bound per consumer (`max_queued_bytes`).
+    public var queuedBytes: Int { lock.withLock { budget.heldBytes } }
+    public var queuedBytesPeak: Int { lock.withLock { budget.peakBytes } }
+    public var maxQueuedBytes: Int { lock.withLock { budget.perConsumer } }
+    private var budget = QueueBudget(perConsumer: OutputStream.defaultMaxQueuedBytes)
     private let plainSender = PlainDataSender()
 
     private let lock = Lock()
@@ -38,11 +43,9 @@ public final class OutputStream: @unchecked Sendable {
     /// The stamped endpoint for libpyacq consumers (Time/StreamTimestamps.swift); nil when off.
     private var stamper: TimestampPublisher?
 
-    /// Outgoing queue limit per subscriber, in messages. Beyond it ZeroMQ drops chunks for that
-    /// subscriber (the consumer sees the gap in the indexes) so a stalled consumer can never
-    /// make the producer's memory grow without bound.
-    public static let sendHighWaterMark: Int32 = 1000
-    public static let notificationHighWaterMark: Int32 = 100_000
+    /// Outgoing queue limit per subscriber, in messages (QueueLimits). Beyond it ZeroMQ drops
+    /// chunks for that subscriber alone (the consumer sees the gap in the indexes).
+    public private(set) var consumerQueueMessages = QueueLimits.producerMessagesVariable
 
     /// Params used when configure does not give them (between pyacq's defaults and the spec):
     /// a converter's output inherits its input's dtype, shape and rate this way.
@@ -118,9 +121,10 @@ public final class OutputStream: @unchecked Sendable {
             let url = try p.url()
             let sock = try ZMQSocket(type: ZMQ_XPUB)
             try sock.setOption(ZMQ_LINGER, 1000)
-            // sharedmem notifications are 16 bytes and the ring bounds the data: let them queue
-            // deep so a consumer that keeps up never loses one to libzmq's lagging HWM count.
-            try sock.setOption(ZMQ_SNDHWM, mode == "sharedmem" ? Self.notificationHighWaterMark : Self.sendHighWaterMark)
+            let chunkBytes = QueueLimits.chunkBytes(shape: newShape, itemsize: newDtype.itemsize)
+            let queueMessages = mode == "sharedmem" ? QueueLimits.notificationMessages
+                : QueueLimits.producerMessages(chunkBytes: chunkBytes, maxQueuedBytes: maxQueued)
+            try sock.setOption(ZMQ_SNDHWM, queueMessages)
             try sock.setOption(ZMQ_XPUB_VERBOSER, 1)
             try sock.bind(url)
             let endpoint = sock.lastEndpoint
@@ -129,7 +133,8 @@ public final class OutputStream: @unchecked Sendable {
             }
             var newStamper: TimestampPublisher?
             if StreamTimestamps.enabled(p[StreamTimestamps.paramKey]) {
-                newStamper = try TimestampPublisher(protocolName: proto, interface: map["interface"]?.stringValue ?? "127.0.0.1")
+                newStamper = try TimestampPublisher(protocolName: proto, interface: map["interface"]?.stringValue ?? "127.0.0.1",
+                                                    queueMessages: queueMessages)
                 p[StreamTimestamps.paramKey] = .map(newStamper?.announced ?? [:])
             }
             stamper?.close()
@@ -150,7 +155,8 @@ public final class OutputStream: @unchecked Sendable {
             chunksSent = 0
             chunksDropped = 0
             samplesDropped = 0
-            budget = QueueBudget(limit: maxQueued)
+            budget = QueueBudget(perConsumer: QueueLimits.producerBytes(chunkBytes: chunkBytes, maxQueuedBytes: maxQueued))
+            consumerQueueMessages = queueMessages
             plainSender.setRowLayout(rowShape: Array(newShape.dropFirst()), itemsize: newDtype.itemsize)
             acceptedDTypeText = []
             subscribers = 0
@@ -190,13 +196,17 @@ public final class OutputStream: @unchecked Sendable {
         if compression.isEmpty, let block = chunk.contiguousBlock,
            chunk.owner == nil || block.length <= PlainDataSender.copyLimit {
             // Caller memory or small chunks: one copy, cached header (PlainDataSender).
-            let sent = try plainSender.send(UnsafeRawBufferPointer(start: block.start, count: block.length), index: newIndex,
-                                            offset: block.offset, shape: chunk.shape, strides: chunk.strides,
-                                            budget: budget, on: socket, stamp: stamp(timestamp))
+            let sent = try withinBudget { () throws(PyAcqError) in
+                try plainSender.send(UnsafeRawBufferPointer(start: block.start, count: block.length), index: newIndex,
+                                     offset: block.offset, shape: chunk.shape, strides: chunk.strides,
+                                     budget: budget, on: socket, stamp: stamp(timestamp))
+            }
             return sent ? counted(index: newIndex) : drop(rows: rows, index: newIndex)
         }
         let frames = try plainDataFrames(chunk, index: newIndex)
-        guard let data = try budget.admit(frames[1]) else { return drop(rows: rows, index: newIndex) }
+        var admitted = try budget.admit(frames[1])
+        if admitted == nil, consumersGrew() { admitted = try budget.admit(frames[1]) }
+        guard let data = admitted else { return drop(rows: rows, index: newIndex) }
         try emit([frames[0], data], timestamp: timestamp, on: socket)
         counted(index: newIndex)
     }
@@ -237,7 +247,9 @@ public final class OutputStream: @unchecked Sendable {
             guard !overflow, byteCount == 0 || data != nil else { return false }
             let newIndex = try validIndex(index, rows: rows)
             let bytes = UnsafeRawBufferPointer(start: byteCount == 0 ? nil : data, count: byteCount)
-            let sent = try plainSender.send(bytes, index: newIndex, rows: rows, budget: budget, on: socket, stamp: stamp(timestamp))
+            let sent = try withinBudget { () throws(PyAcqError) in
+                try plainSender.send(bytes, index: newIndex, rows: rows, budget: budget, on: socket, stamp: stamp(timestamp))
+            }
             if sent { counted(index: newIndex) } else { drop(rows: rows, index: newIndex) }
             return true
         }
@@ -253,10 +265,24 @@ public final class OutputStream: @unchecked Sendable {
         return true
     }
 
+    /// `attempt`, tried again if it found the budget full and more consumers (each with its own
+    /// share) subscribed since the count was last read: subscriptions are read on this slow path
+    /// only, never per chunk.
+    private func withinBudget(_ attempt: () throws(PyAcqError) -> Bool) throws(PyAcqError) -> Bool {
+        if try attempt() { return true }
+        return consumersGrew() ? try attempt() : false
+    }
+
+    private func consumersGrew() -> Bool {
+        let before = budget.consumers
+        drainSubscriptions()
+        return budget.consumers > before
+    }
+
     /// Counts a chunk the queue budget did not let through (consumers see the index gap).
     private func drop(rows: Int, index newIndex: Int) {
         if chunksDropped == 0 || chunksDropped.isMultiple(of: 1000) {
-            Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.limit))")
+            Diagnostics.report(30, "output stream \(displayName)dropped a chunk: consumers left \(budget.heldBytes) bytes queued (max_queued_bytes \(budget.perConsumer) per consumer)")
         }
         chunksDropped += 1
         samplesDropped += rows
@@ -418,6 +444,7 @@ public final class OutputStream: @unchecked Sendable {
             subscribers += first == 1 ? 1 : -1
         }
         subscribers += stamper?.drainSubscriptionDelta() ?? 0
+        budget.consumers = subscribers
     }
 
     /// Waits until at least `count` consumers have subscribed; false on timeout.

@@ -176,11 +176,7 @@ extension QueueBudget {
     /// data, for `releaseTrackedCopy`); nil when over budget.
     func trackedCopy(of bytes: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer? {
         let n = bytes.count
-        let after = held.add(n, ordering: .acquiringAndReleasing).newValue
-        if after > limit && after != n {
-            held.subtract(n, ordering: .acquiringAndReleasing)
-            return nil
-        }
+        guard take(n) else { return nil }
         guard let block = malloc(16 + max(n, 1)) else {
             held.subtract(n, ordering: .acquiringAndReleasing)
             return nil

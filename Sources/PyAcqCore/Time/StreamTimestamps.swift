@@ -80,10 +80,11 @@ final class TimestampPublisher: @unchecked Sendable {
     private let ipcPath: String?
 
     /// Binds the stamped endpoint next to the stream's (same protocol and interface).
-    init(protocolName: String, interface: String) throws(PyAcqError) {
+    /// `queueMessages`: the per-consumer send queue, as the stream's own socket has it.
+    init(protocolName: String, interface: String, queueMessages: Int32) throws(PyAcqError) {
         let sock = try ZMQSocket(type: ZMQ_XPUB)
         try sock.setOption(ZMQ_LINGER, 1000)
-        try sock.setOption(ZMQ_SNDHWM, OutputStream.sendHighWaterMark)
+        try sock.setOption(ZMQ_SNDHWM, queueMessages)
         // Every (un)subscription reaches us, repeated topics too: consumers are counted.
         try sock.setOption(ZMQ_XPUB_VERBOSER, 1)
         var info: ValueMap = ["version": .int(StreamTimestamps.version), "clock": .string("monotonic")]

@@ -267,9 +267,11 @@ class OutputStream(_Stream):
 
     @property
     def stats(self):
-        """{"chunks_sent", "chunks_dropped", "samples_dropped", "last_index"}: plaindata chunks
-        not sent because slow consumers left more than ``max_queued_bytes`` (a configure()
-        param, default 256 MiB) queued -- the bound on what they can make the producer hold."""
+        """{"chunks_sent", "chunks_dropped", "samples_dropped", "last_index", "queued_bytes",
+        "queued_bytes_peak", "max_queued_bytes", "consumer_queue_chunks"}: plaindata chunks not
+        sent because slow consumers left more than ``max_queued_bytes`` (a configure() param,
+        default 256 MiB, per consumer) queued -- the bound on what they can make the producer
+        hold -- and what is queued now. See the README, "Slow consumers and lost samples"."""
         out = ctypes.c_void_p()
         check(lib.pyacq_output_stats(self._live().handle, ctypes.byref(out)))
         return from_json(_capi.take_string(out.value))
@@ -497,10 +499,21 @@ class InputStream(_Stream):
     @property
     def stats(self):
         """{"chunks_received", "samples_received", "samples_lost", "malformed_messages",
-        "last_error"}: losses (index gaps) and rejected messages are never silent."""
+        "last_error"}: losses (index gaps) and rejected messages are never silent. Still
+        readable after close(), with the final count (a sharedmem reader's close counts the
+        samples published after the last chunk it received as lost)."""
+        keeper = self._keeper
+        if keeper is None and self._final_stats is not None:
+            return dict(self._final_stats)
+        return self._read_stats(self._live())
+
+    @staticmethod
+    def _read_stats(keeper):
         out = ctypes.c_void_p()
-        check(lib.pyacq_input_stats(self._live().handle, ctypes.byref(out)))
+        check(lib.pyacq_input_stats(keeper.handle, ctypes.byref(out)))
         return from_json(_capi.take_string(out.value))
+
+    _final_stats = None
 
     def close(self):
         """Closes the socket. Arrays from recv() must not be used afterwards. Idempotent."""
@@ -512,6 +525,7 @@ class InputStream(_Stream):
             self._buffer.close()
             self._buffer = None
         check(lib.pyacq_input_close(keeper.handle))
+        self._final_stats = self._read_stats(keeper)
 
     def __repr__(self):
         state = "closed" if self.closed else ("connected" if self.params else "unconnected")
