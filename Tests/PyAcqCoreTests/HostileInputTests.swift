@@ -270,6 +270,25 @@ import Glibc
         output.close()
     }
 
+    /// Queue depths from max_queued_bytes: fixed-length chunks get a message count per
+    /// consumer (with a floor the byte bound is raised to), variable ones fixed counts.
+    @Test func queueDepthsFollowTheByteBound() {
+        let mib = 1 << 20
+        let chunk = QueueLimits.chunkBytes(shape: [16384, 16], itemsize: 4)
+        #expect(chunk == mib)
+        #expect(QueueLimits.chunkBytes(shape: [-1, 16], itemsize: 4) == nil)
+        #expect(QueueLimits.producerMessages(chunkBytes: chunk, maxQueuedBytes: 64 * mib) == 63)
+        #expect(QueueLimits.producerMessages(chunkBytes: chunk, maxQueuedBytes: mib) == 16)
+        #expect(QueueLimits.producerBytes(chunkBytes: chunk, maxQueuedBytes: mib) == 16 * (mib + 256))
+        #expect(QueueLimits.producerBytes(chunkBytes: nil, maxQueuedBytes: mib) == mib)
+        #expect(QueueLimits.producerMessages(chunkBytes: 1024, maxQueuedBytes: 256 * mib) == 100_000)
+        #expect(QueueLimits.producerMessages(chunkBytes: nil, maxQueuedBytes: mib) == QueueLimits.producerMessagesVariable)
+        #expect(QueueLimits.consumerMessages(chunkBytes: chunk, maxQueuedBytes: 20 * mib) == 19)
+        #expect(QueueLimits.consumerMessages(chunkBytes: chunk, maxQueuedBytes: 256 * mib) == QueueLimits.consumerMessagesMax)
+        #expect(QueueLimits.consumerMessages(chunkBytes: chunk, maxQueuedBytes: 1) == 2)
+        #expect(QueueLimits.producerBytes(chunkBytes: Int.max / 2, maxQueuedBytes: 1) == Int.max)
+    }
+
     @Test func maxQueuedBytesMustBePositive() {
         let output = OutputStream()
         #expect(throws: PyAcqError.self) { try output.configure(["protocol": .string("inproc"), "max_queued_bytes": .int(0)]) }

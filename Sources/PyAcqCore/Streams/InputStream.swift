@@ -297,6 +297,7 @@ public final class InputStream: @unchecked Sendable {
     /// lost and reported, once.
     private func sharedTail() throws(PyAcqError) -> Incoming? {
         guard let ring = sharedRing else { return nil }
+        try ring.sharedMemory?.checkIntact()
         let from = lastIndex ?? joinIndex
         let end = ring.index
         guard end > from else { return nil }
@@ -520,7 +521,7 @@ public final class InputStream: @unchecked Sendable {
     public func close() {
         lock.withLock {
             if socket != nil { isClosed = true }
-            if let ring = sharedRing, socket != nil {
+            if let ring = sharedRing, socket != nil, (try? ring.sharedMemory?.checkIntact()) != nil {
                 stats.samplesLost += max(0, ring.index - (lastIndex ?? joinIndex))
             }
             closeSocket()
