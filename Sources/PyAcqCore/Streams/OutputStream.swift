@@ -160,6 +160,9 @@ public final class OutputStream: @unchecked Sendable {
             plainSender.setRowLayout(rowShape: Array(newShape.dropFirst()), itemsize: newDtype.itemsize)
             acceptedDTypeText = []
             subscribers = 0
+            plainSubscribers = 0
+            stampedSubscribers = 0
+            subscriptionsReadAt = -.infinity
             pending = nil
         }
         onConfigured?(self)
@@ -199,7 +202,7 @@ public final class OutputStream: @unchecked Sendable {
             let sent = try withinBudget { () throws(PyAcqError) in
                 try plainSender.send(UnsafeRawBufferPointer(start: block.start, count: block.length), index: newIndex,
                                      offset: block.offset, shape: chunk.shape, strides: chunk.strides,
-                                     budget: budget, on: socket, stamp: stamp(timestamp))
+                                     budget: budget, on: plainEndpoint(socket), stamp: stamp(timestamp))
             }
             return sent ? counted(index: newIndex) : drop(rows: rows, index: newIndex)
         }
@@ -248,7 +251,7 @@ public final class OutputStream: @unchecked Sendable {
             let newIndex = try validIndex(index, rows: rows)
             let bytes = UnsafeRawBufferPointer(start: byteCount == 0 ? nil : data, count: byteCount)
             let sent = try withinBudget { () throws(PyAcqError) in
-                try plainSender.send(bytes, index: newIndex, rows: rows, budget: budget, on: socket, stamp: stamp(timestamp))
+                try plainSender.send(bytes, index: newIndex, rows: rows, budget: budget, on: plainEndpoint(socket), stamp: stamp(timestamp))
             }
             if sent { counted(index: newIndex) } else { drop(rows: rows, index: newIndex) }
             return true
@@ -441,10 +444,30 @@ public final class OutputStream: @unchecked Sendable {
         while let frames = try? socket.receiveMessage(dontWait: true) {
             // `array` copies inside the getter: `.bytes` would outlive the message in release builds.
             guard let first = frames.first?.array.first else { continue }
-            subscribers += first == 1 ? 1 : -1
+            plainSubscribers += first == 1 ? 1 : -1
         }
-        subscribers += stamper?.drainSubscriptionDelta() ?? 0
+        stampedSubscribers += stamper?.drainSubscriptionDelta() ?? 0
+        subscribers = plainSubscribers + stampedSubscribers
         budget.consumers = subscribers
+        subscriptionsReadAt = monotonicSeconds()
+    }
+
+    private var plainSubscribers = 0
+    private var stampedSubscribers = 0
+    private var subscriptionsReadAt = -Double.infinity
+
+    /// How long a stamping output may go without reading subscriptions while it sends.
+    static let subscriptionCheckSeconds = 0.01
+
+    /// The plain endpoint when an original pyacq consumer may be on it; nil while a stamping
+    /// output has only libpyacq consumers (all on the stamped endpoint), which spares each chunk
+    /// two sends that libzmq would drop. Subscriptions are read at most every 10 ms here, so a
+    /// pyacq consumer's first chunks can come up to 10 ms after its subscription arrived (as
+    /// if it had joined that much later; wait_for_subscribers reads them at once).
+    private func plainEndpoint(_ socket: ZMQSocket) -> ZMQSocket? {
+        guard stamper != nil else { return socket }
+        if monotonicSeconds() - subscriptionsReadAt >= Self.subscriptionCheckSeconds { drainSubscriptions() }
+        return plainSubscribers > 0 ? socket : nil
     }
 
     /// Waits until at least `count` consumers have subscribed; false on timeout.

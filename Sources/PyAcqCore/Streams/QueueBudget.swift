@@ -13,6 +13,8 @@ final class QueueBudget: @unchecked Sendable {
     /// Bytes libzmq still holds (also updated by PlainDataSender's tracked copies).
     let held = Atomic<Int>(0)
     private let peak = Atomic<Int>(0)
+    /// Blocks of tracked copies libzmq released, reused by the next ones (PlainDataSender.swift).
+    let recycled = RecycledBlocks()
     private let limit: Atomic<Int>
 
     init(perConsumer: Int) {
