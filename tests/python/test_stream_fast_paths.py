@@ -113,3 +113,35 @@ def test_stamps_travel_with_each_chunk(transfer):
             index, data = stream.recv(timeout=TIMEOUT)
             assert index == 16 * (k + 1) and np.array_equal(data, chunk)
             assert stream.last_raw_timestamp == 100.0 + k / 8
+
+
+def test_a_pyacq_consumer_joining_a_stamping_output_gets_its_chunks():
+    """A stamping output with only libpyacq consumers skips its plain endpoint; an original
+    pyacq consumer (a bare SUB on that endpoint) that joins later still gets pyacq's 2-frame
+    messages, while the libpyacq consumer keeps getting every chunk, stamped."""
+    import zmq
+    with connected("float32", shape=(-1, 4), protocol="tcp", interface="127.0.0.1") as (output, stream):
+        assert "timestamps" in output.params
+        output.send(_chunk(16, 4, 0))
+        assert stream.recv(timeout=TIMEOUT)[0] == 16
+        plain = zmq.Context.instance().socket(zmq.SUB)
+        plain.setsockopt(zmq.LINGER, 0)
+        plain.setsockopt(zmq.SUBSCRIBE, b"")
+        plain.connect("tcp://127.0.0.1:%s" % output.params["port"])
+        try:
+            sent = 1
+            # Until the subscription has reached the producer (bounded; each poll waits for data).
+            while not plain.poll(1):
+                sent += 1
+                assert sent < 20000, "the pyacq consumer never got a chunk"
+                output.send(_chunk(16, 4, 1000 * sent))
+            header, data = plain.recv_multipart()
+            index = int.from_bytes(header[8:16], "big")
+            assert len(header) == 56 and index % 16 == 0 and index <= 16 * sent
+            assert np.array_equal(np.frombuffer(data, "float32").reshape(16, 4), _chunk(16, 4, 1000 * (index // 16)))
+            for k in range(2, sent + 1):
+                got, received = stream.recv(timeout=TIMEOUT)
+                assert got == 16 * k and np.array_equal(received, _chunk(16, 4, 1000 * k))
+            assert stream.stats["samples_lost"] == 0 and stream.last_timestamp is not None
+        finally:
+            plain.close()
