@@ -132,7 +132,10 @@ final class PlainDataSender {
                 throw error
             }
         }
-        guard let socket else { return true }
+        guard let socket else {
+            if stamp == nil { zmq_msg_close(message) }  // no endpoint at all: nothing holds it
+            return true
+        }
         do throws(PyAcqError) {
             try Self.send(frame, on: socket, flags: ZMQ_SNDMORE)
             try Self.send(message, on: socket, flags: 0)
