@@ -6,6 +6,10 @@ import PackageDescription
 // (tests/python/test_architecture.py checks it).
 // The release build of libpyacq.so adds -static-stdlib and a version script on the command
 // line (see the Makefile): putting them here would break `swift test`.
+// Release builds of the modules on the per-chunk paths skip the run-time exclusivity checks
+// (~200 instructions a chunk); debug builds, which the Swift tests use, keep them.
+let perChunkPaths: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "libpyacq",
     products: [
@@ -22,10 +26,7 @@ let package = Package(
         .systemLibrary(name: "CMsgPack", pkgConfig: "msgpack", providers: [.apt(["libmsgpack-dev"])]),
         .systemLibrary(name: "CPyAcqHeader"),
         .target(name: "CPyAcqSupport"),
-        // Release builds skip the run-time exclusivity checks of the per-chunk paths (~200
-        // instructions a chunk); debug builds, which the Swift tests use, keep them.
-        .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"],
-                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        .target(name: "PyAcqCore", dependencies: ["CZeroMQ", "CBlosc", "CPyAcqSupport"], swiftSettings: perChunkPaths),
         // FFTW3 (single precision): the FFTs of the TimeFreqWorker's wavelet transform.
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .target(name: "PyAcqNodes", dependencies: ["PyAcqCore", "CFFTW"]),
@@ -43,7 +44,7 @@ let package = Package(
         .target(name: "PyAcqDevices", dependencies: ["PyAcqCore", "PyAcqNodes", "COpenSSL", "CLibUSB", "CPortAudio", "CLibAV", "CJack"]),
         .target(name: "PyAcqProcess", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqNodes", "PyAcqDevices", "CZeroMQ", "CPyAcqSupport"]),
         .target(name: "PyAcqCABI", dependencies: ["PyAcqCore", "PyAcqRPC", "PyAcqProcess", "PyAcqDevices", "CPyAcqHeader", "CPyAcqSupport"],
-                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+                swiftSettings: perChunkPaths),
         .executableTarget(name: "pyacq-nodegroup", dependencies: ["PyAcqProcess"]),
         .executableTarget(name: "pyacq-host", dependencies: ["PyAcqProcess", "PyAcqRPC", "PyAcqCore"]),
         .executableTarget(name: "pyacq", dependencies: [
