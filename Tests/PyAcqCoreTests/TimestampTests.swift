@@ -57,7 +57,7 @@ import Testing
                               "buffer_size": .int(64)])
         defer { output.close() }
         guard case .map(let info)? = output.params["timestamps"] else { Issue.record("no timestamps announcement"); return }
-        #expect(info["version"] == .int(1))
+        #expect(info["version"] == .int(2))
         let sub = try ZMQSocket(type: ZMQ_SUB)
         defer { sub.close() }
         try sub.setOption(ZMQ_SUBSCRIBE, bytes: [])
@@ -118,9 +118,11 @@ import Testing
         #expect(throws: PyAcqError.self) { try ClockOffsetEstimator.estimate(probes: 0) { () throws(PyAcqError) in samples[0] } }
     }
 
-    /// A stamped endpoint that sends a message without its stamp frame: that message is
-    /// reported as malformed, the next good one arrives.
-    @Test func missingStampIsCountedNotFatal() throws {
+    /// A stamped endpoint that sends a message without its stamp: that message is reported as
+    /// malformed, the next good one arrives. Version 2 producers put the stamp at the end of the
+    /// first frame; version 1 ones (earlier libpyacq) in a last frame, which still reads.
+    @Test(arguments: [1, 2])
+    func missingStampIsCountedNotFatal(version: Int) throws {
         let pub = try ZMQSocket(type: ZMQ_XPUB)
         defer { pub.close() }
         try pub.bind("tcp://127.0.0.1:*")
@@ -129,7 +131,7 @@ import Testing
         defer { input.close() }
         try input.connect(["protocol": .string("tcp"), "interface": .string("127.0.0.1"), "port": .string("1"),
                            "transfermode": .string("plaindata"), "dtype": .string("float32"), "shape": .array([.int(-1), .int(2)]),
-                           "timestamps": .map(["version": .int(1), "interface": .string("127.0.0.1"), "port": .string(port)])])
+                           "timestamps": .map(["version": .int(version), "interface": .string("127.0.0.1"), "port": .string(port)])])
         #expect(try pub.poll(timeoutMs: 5000))  // the subscription
         _ = try pub.receiveMessage()
         let header = PlainDataHeader(index: 1, offset: 0, shape: [1, 2], strides: [8, 4]).encoded
@@ -139,7 +141,7 @@ import Testing
         #expect(input.statistics.malformedMessages == 1)
         var stamp: [UInt8] = []
         withUnsafeBytes(of: (2.5).bitPattern.bigEndian) { stamp.append(contentsOf: $0) }
-        try pub.send(bytes: [header, data, stamp])
+        try pub.send(bytes: version == 1 ? [header, data, stamp] : [header + stamp, data])
         let got = try input.receive(timeoutMs: 5000)
         #expect(got.rawTimestamp == 2.5 && got.timestamp == 2.5 && got.index == 1)
     }

@@ -8,6 +8,7 @@ import pytest
 import scipy.signal
 
 import libpyacq
+from binding_support import wait_until
 
 TIMEOUT = 10
 
@@ -30,6 +31,8 @@ def run_filter(nodegroup, node_type, signal, chunks, name, **configure):
         node.output.configure(protocol="tcp")
         node.initialize()
         sink.connect(node.output)
+        # The node emits as soon as input arrives: its output must know of the sink by then.
+        wait_until(lambda: node.output.subscriber_count._get_value() >= 1, what="the sink's subscription at the node")
         node.start()
         source.wait_for_subscribers(1, timeout=TIMEOUT)
         received, last_index, sent = [], None, 0

@@ -226,9 +226,9 @@ public final class InputStream: @unchecked Sendable {
             do throws(PyAcqError) {
                 var incoming = arrived
                 var stamp: ReceivedTimestamp?
-                if stamps != nil {
+                if let stamps {
                     if case .frames(let frames) = arrived {
-                        stamp = try takeStamp(frames)
+                        stamp = try takeStamp(frames, stampInFirstFrame: stamps.stampInFirstFrame)
                     } else {
                         stamp = mapStamp(pageTime)
                     }
@@ -463,8 +463,15 @@ public final class InputStream: @unchecked Sendable {
         }
     }
 
-    /// Removes the stamp frame a stamped endpoint appends and maps it onto our clock.
-    private func takeStamp(_ frames: ReceivedFrames) throws(PyAcqError) -> ReceivedTimestamp {
+    /// Takes the stamp out of a stamped endpoint's message (the first frame's last 8 bytes, or
+    /// with a version 1 producer a last frame of its own) and maps it onto our clock.
+    private func takeStamp(_ frames: ReceivedFrames, stampInFirstFrame: Bool) throws(PyAcqError) -> ReceivedTimestamp {
+        if stampInFirstFrame {
+            guard frames.count >= 1, frames.count <= ReceivedFrames.capacity, let trailer = frames.takeTrailerOfFirst(8) else {
+                throw PyAcqError(.malformed, "a stamped stream message needs its 8-byte timestamp at the end of its first frame")
+            }
+            return mapStamp(try StreamTimestamps.decode(trailer))
+        }
         guard frames.count >= 2, frames.count <= ReceivedFrames.capacity else {
             throw PyAcqError(.malformed, "a stamped stream message needs its timestamp frame after 1 or 2 frames, got \(frames.count) frame(s)")
         }

@@ -9,7 +9,7 @@ import Glibc
 /// libzmq's `zmq_send` of the same two frames. The header frame is encoded once per layout and
 /// only its index word rewritten per chunk; the data is copied once into a message whose bytes
 /// count against the queue budget until libzmq frees it. A stamping output sends that same
-/// message (shared by reference) to its stamped endpoint too, with the stamp frame.
+/// message (shared by reference) to its stamped endpoint too, the stamp after the header.
 final class PlainDataSender {
     /// Where a stamping output's chunk also goes, and the time it carries.
     struct Stamp {
@@ -17,7 +17,8 @@ final class PlainDataSender {
         let time: Double
     }
 
-    private let header = UnsafeMutableRawPointer.allocate(byteCount: 8 * (3 + 2 * PlainDataHeader.maxDimensions), alignment: 8)
+    /// The header frame, with room for the stamp the stamped endpoint's copy ends with.
+    private let header = UnsafeMutableRawPointer.allocate(byteCount: 8 * (4 + 2 * PlainDataHeader.maxDimensions), alignment: 8)
     private var headerLength = 0
     private var encodedShape: [Int] = []
     private var encodedStrides: [Int] = []
@@ -37,14 +38,13 @@ final class PlainDataSender {
     /// The data frame being sent, and its by-reference copy for the stamped endpoint (reused:
     /// libzmq takes their content at each send).
     private let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 2)
-    private let note = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
-    private let stampBytes = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
+    /// A sharedmem notification, with room for the stamp.
+    private let note = UnsafeMutableRawPointer.allocate(byteCount: 24, alignment: 8)
 
     deinit {
         header.deallocate()
         message.deallocate()
         note.deallocate()
-        stampBytes.deallocate()
     }
 
     /// The layout of the stream's chunks after the first axis (PROTOCOL §8.2 `shape[1:]`, dtype).
@@ -123,9 +123,8 @@ final class PlainDataSender {
                 }
             }
             do throws(PyAcqError) {
-                try Self.send(frame, on: stamp.socket, flags: ZMQ_SNDMORE)
-                try Self.send(stamped, on: stamp.socket, flags: ZMQ_SNDMORE)
-                try sendStamp(stamp)
+                try Self.send(withStamp(frame, stamp), on: stamp.socket, flags: ZMQ_SNDMORE)
+                try Self.send(stamped, on: stamp.socket, flags: 0)
             } catch {
                 zmq_msg_close(stamped)
                 if socket != nil { zmq_msg_close(message) }
@@ -152,16 +151,16 @@ final class PlainDataSender {
         note.storeBytes(of: UInt64(index).bigEndian, as: UInt64.self)
         note.storeBytes(of: UInt64(rows).bigEndian, toByteOffset: 8, as: UInt64.self)
         let frame = UnsafeRawBufferPointer(start: note, count: 16)
-        if let stamp {
-            try Self.send(frame, on: stamp.socket, flags: ZMQ_SNDMORE)
-            try sendStamp(stamp)
-        }
+        if let stamp { try Self.send(withStamp(frame, stamp), on: stamp.socket, flags: 0) }
         try Self.send(frame, on: socket, flags: 0)
     }
 
-    private func sendStamp(_ stamp: Stamp) throws(PyAcqError) {
-        stampBytes.storeBytes(of: stamp.time.bitPattern.bigEndian, as: UInt64.self)
-        try Self.send(UnsafeRawBufferPointer(start: stampBytes, count: 8), on: stamp.socket, flags: 0)
+    /// `frame` (the header or notification buffer, which has room after it) followed by the
+    /// stamp: the stamped endpoint's first frame (README "Protocol notes: timestamps").
+    private func withStamp(_ frame: UnsafeRawBufferPointer, _ stamp: Stamp) -> UnsafeRawBufferPointer {
+        let start = UnsafeMutableRawPointer(mutating: frame.baseAddress!)
+        start.storeBytes(of: stamp.time.bitPattern.bigEndian, toByteOffset: frame.count, as: UInt64.self)
+        return UnsafeRawBufferPointer(start: start, count: frame.count + 8)
     }
 
     /// zmq_send of bytes libzmq copies.

@@ -187,16 +187,29 @@ public final class ReceivedFrames: @unchecked Sendable {
 
     /// Frame `i` (< min(count, capacity)); valid while this object lives and is not reused.
     public func bytes(_ i: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: zmq_msg_data(slots + i), count: zmq_msg_size(slots + i))
+        UnsafeRawBufferPointer(start: zmq_msg_data(slots + i), count: zmq_msg_size(slots + i) - (i == 0 ? firstTrailer : 0))
     }
+
+    /// Bytes at the end of the first frame that the caller consumed (`bytes(0)` leaves them out).
+    private var firstTrailer = 0
 
     /// Forgets the last frame (a trailer the caller consumed).
     func dropLast() { count -= 1 }
+
+    /// The last `n` bytes of the first frame, from then on left out of `bytes(0)`; nil when the
+    /// first frame is shorter.
+    func takeTrailerOfFirst(_ n: Int) -> UnsafeRawBufferPointer? {
+        let whole = bytes(0)
+        guard count > 0, whole.count >= n else { return nil }
+        firstTrailer += n
+        return UnsafeRawBufferPointer(rebasing: whole[(whole.count - n)...])
+    }
 
     /// Receives the next message. False when none came: `dontWait` and nothing queued, or the
     /// socket's receive timeout (ZMQ_RCVTIMEO) passed.
     func receive(from socket: ZMQSocket, dontWait: Bool) throws(PyAcqError) -> Bool {
         count = 0
+        firstTrailer = 0
         while true {
             let slot = count < Self.capacity ? slots + count : scratch
             while zmq_msg_recv(slot, socket.handle, count == 0 && dontWait ? ZMQ_DONTWAIT : 0) < 0 {

@@ -8,15 +8,18 @@ import Glibc
 /// The stream's own socket keeps carrying exactly pyacq's messages (PROTOCOL §9/§11.4), so an
 /// original pyacq consumer sees nothing new. A timestamping output also binds a second XPUB —
 /// the *stamped endpoint* — announced in its params under `timestamps`; every chunk goes out on
-/// both, and on the stamped one with one more frame: the producer's stream-clock time of the
-/// chunk's last sample (8 bytes, big-endian IEEE double, seconds; NaN = unknown). An input
+/// both, and on the stamped one with 8 more bytes at the end of its first frame (version 2; in
+/// version 1 they were a last frame of their own, which still reads): the producer's
+/// stream-clock time of the chunk's last sample (big-endian IEEE double, seconds; NaN =
+/// unknown). Kept in the first frame, the stamp never makes a large chunk's last TCP write
+/// wait for one more frame. An input
 /// that finds `timestamps` in the params subscribes to the stamped endpoint instead of the
 /// plain one, and probes the producer's clock server (`clock_*` keys) for the offset. pyacq
 /// ignores the unknown key, so original senders and receivers work unchanged.
 public enum StreamTimestamps {
     /// The params key (a map) a timestamping output adds, and its format version.
     public static let paramKey = "timestamps"
-    public static let version = 1
+    public static let version = 2
 
     /// False when the params or spec switch timestamps off (`timestamps: false`).
     public static func enabled(_ value: Value?) -> Bool {
@@ -24,9 +27,9 @@ public enum StreamTimestamps {
         return true
     }
 
-    /// The stamp frame.
-    static func frame(_ timestamp: Double) throws(PyAcqError) -> ZMQMessage {
-        var bytes: [UInt8] = []
+    /// `frame`'s bytes followed by the stamp: a stamped endpoint's first frame.
+    static func stamped(_ frame: ZMQMessage, _ timestamp: Double) throws(PyAcqError) -> ZMQMessage {
+        var bytes = frame.array
         withUnsafeBytes(of: timestamp.bitPattern.bigEndian) { bytes.append(contentsOf: $0) }
         return try ZMQMessage(bytes: bytes)
     }
@@ -111,15 +114,15 @@ final class TimestampPublisher: @unchecked Sendable {
         ipcPath = path
     }
 
-    /// Sends the chunk's frames (copies sharing their data) plus the stamp.
+    /// Sends the chunk's frames (copies sharing their data after the first) with the stamp.
     func send(_ frames: [ZMQMessage], timestamp: Double) throws(PyAcqError) {
-        var stamped: [ZMQMessage] = []
-        for frame in frames {
+        guard let first = frames.first else { return }
+        var stamped = [try StreamTimestamps.stamped(first, timestamp)]
+        for frame in frames.dropFirst() {
             let copy = ZMQMessage()
             guard zmq_msg_copy(copy.msg, frame.msg) == 0 else { throw ZMQ.lastError("zmq_msg_copy") }
             stamped.append(copy)
         }
-        stamped.append(try StreamTimestamps.frame(timestamp))
         try socket.send(stamped)
     }
 
@@ -143,6 +146,9 @@ final class TimestampPublisher: @unchecked Sendable {
 struct TimestampSubscription {
     let url: String
     let clockURL: String?
+    /// Version 2 producers put the stamp at the end of the first frame, version 1 ones after
+    /// the last.
+    let stampInFirstFrame: Bool
 
     /// nil when the producer does not stamp or the input's spec switched stamps off.
     init?(_ params: StreamParams) throws(PyAcqError) {
@@ -151,6 +157,7 @@ struct TimestampSubscription {
               case .string(let interface)? = info["interface"] else {
             throw PyAcqError(.badParams, "stream param 'timestamps' is not a libpyacq timestamp announcement: \(info)")
         }
+        stampInFirstFrame = version >= 2
         let proto = try params.protocolName()
         if proto == "tcp" {
             guard case .string(let port)? = info["port"] else { throw PyAcqError(.badParams, "stream param 'timestamps' has no port") }
