@@ -38,7 +38,6 @@ public final class OutputStream: @unchecked Sendable {
     public var streamDType: DType { lock.withLock { dtype } }
     private var shape: [Int] = [-1, 1]
     private var compression = ""
-    private var subscribers = 0
     private var isClosed = false
     /// The stamped endpoint for libpyacq consumers (Time/StreamTimestamps.swift); nil when off.
     private var stamper: TimestampPublisher?
@@ -159,7 +158,6 @@ public final class OutputStream: @unchecked Sendable {
             consumerQueueMessages = queueMessages
             plainSender.setRowLayout(rowShape: Array(newShape.dropFirst()), itemsize: newDtype.itemsize)
             acceptedDTypeText = []
-            subscribers = 0
             plainSubscribers = 0
             stampedSubscribers = 0
             subscriptionsReadAt = -.infinity
@@ -207,9 +205,9 @@ public final class OutputStream: @unchecked Sendable {
             return sent ? counted(index: newIndex) : drop(rows: rows, index: newIndex)
         }
         let frames = try plainDataFrames(chunk, index: newIndex)
-        var admitted = try budget.admit(frames[1])
-        if admitted == nil, consumersGrew() { admitted = try budget.admit(frames[1]) }
-        guard let data = admitted else { return drop(rows: rows, index: newIndex) }
+        var admitted: ZMQMessage?
+        guard try withinBudget({ () throws(PyAcqError) in admitted = try budget.admit(frames[1]); return admitted != nil }),
+              let data = admitted else { return drop(rows: rows, index: newIndex) }
         try emit([frames[0], data], timestamp: timestamp, on: socket)
         counted(index: newIndex)
     }
@@ -273,13 +271,9 @@ public final class OutputStream: @unchecked Sendable {
     /// only, never per chunk.
     private func withinBudget(_ attempt: () throws(PyAcqError) -> Bool) throws(PyAcqError) -> Bool {
         if try attempt() { return true }
-        return consumersGrew() ? try attempt() : false
-    }
-
-    private func consumersGrew() -> Bool {
         let before = budget.consumers
         drainSubscriptions()
-        return budget.consumers > before
+        return budget.consumers > before ? try attempt() : false
     }
 
     /// Counts a chunk the queue budget did not let through (consumers see the index gap).
@@ -447,13 +441,14 @@ public final class OutputStream: @unchecked Sendable {
             plainSubscribers += first == 1 ? 1 : -1
         }
         stampedSubscribers += stamper?.drainSubscriptionDelta() ?? 0
-        subscribers = plainSubscribers + stampedSubscribers
         budget.consumers = subscribers
         subscriptionsReadAt = monotonicSeconds()
     }
 
+    /// Consumers on the plain endpoint (original pyacq ones) and on the stamped one.
     private var plainSubscribers = 0
     private var stampedSubscribers = 0
+    private var subscribers: Int { plainSubscribers + stampedSubscribers }
     private var subscriptionsReadAt = -Double.infinity
 
     /// How long a stamping output may go without reading subscriptions while it sends.

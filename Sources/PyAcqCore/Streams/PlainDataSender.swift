@@ -103,7 +103,8 @@ final class PlainDataSender {
         try send(data, header: headerFrame(index: index, rows: rows), budget: budget, on: socket, stamp: stamp)
     }
 
-    /// Sends the chunk to `socket` (nil: nobody listens there) and, stamped, to `stamp`'s.
+    /// Sends the chunk to `socket` and, stamped, to `stamp`'s. `socket` is nil only beside a
+    /// `stamp` (a stamping output whose plain endpoint nobody listens to).
     private func send(_ data: UnsafeRawBufferPointer, header frame: UnsafeRawBufferPointer,
                       budget: QueueBudget, on socket: ZMQSocket?, stamp: Stamp?) throws(PyAcqError) -> Bool {
         guard let block = budget.trackedCopy(of: data) else { return false }
@@ -131,10 +132,7 @@ final class PlainDataSender {
                 throw error
             }
         }
-        guard let socket else {
-            if stamp == nil { zmq_msg_close(message) }  // no endpoint at all: nothing holds it
-            return true
-        }
+        guard let socket else { return true }
         do throws(PyAcqError) {
             try Self.send(frame, on: socket, flags: ZMQ_SNDMORE)
             try Self.send(message, on: socket, flags: 0)
@@ -146,7 +144,7 @@ final class PlainDataSender {
     }
 
     /// A sharedmem notification (PROTOCOL §11.4), sent from a reused 16-byte buffer (and to the
-    /// stamped endpoint with the stamp frame).
+    /// stamped endpoint with the stamp after it).
     func sendNotification(index: Int, rows: Int, on socket: ZMQSocket, stamp: Stamp?) throws(PyAcqError) {
         note.storeBytes(of: UInt64(index).bigEndian, as: UInt64.self)
         note.storeBytes(of: UInt64(rows).bigEndian, toByteOffset: 8, as: UInt64.self)
@@ -219,7 +217,8 @@ extension QueueBudget {
 final class RecycledBlocks: @unchecked Sendable {
     private let lock = Lock()
     private var blocks: [UnsafeMutableRawPointer] = []
-    /// Blocks kept at most, and the largest kept (bigger chunks are rare and lent anyway).
+    /// Blocks kept at most, and the largest kept: a pool of bigger ones (large caller-memory
+    /// chunks) would hold too much memory between chunks.
     static let maxBlocks = 64
     static let maxCapacity = PlainDataSender.copyLimit
 

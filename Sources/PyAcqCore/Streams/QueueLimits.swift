@@ -31,8 +31,7 @@ public enum QueueLimits {
     /// The producer's send high-water mark for each consumer.
     public static func producerMessages(chunkBytes: Int?, maxQueuedBytes: Int) -> Int32 {
         guard let chunkBytes else { return producerMessagesVariable }
-        let fit = maxQueuedBytes / (chunkBytes + messageOverhead)
-        return Int32(min(max(fit, producerMessagesMin), producerMessagesMax))
+        return Int32(min(max(messages(chunkBytes, fitting: maxQueuedBytes), producerMessagesMin), producerMessagesMax))
     }
 
     /// What one consumer may make the producer hold: `maxQueuedBytes`, or the smallest queue
@@ -46,7 +45,11 @@ public enum QueueLimits {
     /// The consumer's receive high-water mark.
     public static func consumerMessages(chunkBytes: Int?, maxQueuedBytes: Int) -> Int32 {
         guard let chunkBytes else { return consumerMessagesMax }
-        let fit = maxQueuedBytes / (chunkBytes + messageOverhead)
-        return Int32(min(max(fit, consumerMessagesMin), Int(consumerMessagesMax)))
+        return Int32(min(max(messages(chunkBytes, fitting: maxQueuedBytes), consumerMessagesMin), Int(consumerMessagesMax)))
+    }
+
+    /// Messages of `chunkBytes` chunks that fit in `bytes`.
+    private static func messages(_ chunkBytes: Int, fitting bytes: Int) -> Int {
+        bytes / (chunkBytes + messageOverhead)
     }
 }
